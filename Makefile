@@ -1,0 +1,34 @@
+# Two commands: `make run` (the whole suite on the embedded store) and `make test`. Both build .venv first.
+SHELL := /bin/bash
+VENV := .venv
+# The first Python 3.13 that actually runs: a pyenv shim may exist yet fail unless pyenv selects 3.13.
+PYTHON313 := $(shell for p in python3.13 "$$(pyenv prefix 3.13.0 2>/dev/null)/bin/python3.13" /usr/local/bin/python3.13 /usr/bin/python3.13; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+PY := $(VENV)/bin/python
+SITE := $(VENV)/lib/python3.13/site-packages
+
+.PHONY: run test protos bench clean
+
+$(VENV)/.installed: requirements.txt
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: install it (e.g. pyenv install 3.13.0)"; exit 1; }
+	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@# The project's two import roots (the code, and the generated stubs' `cdp` package), like an editable install.
+	printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/protos" > $(SITE)/cdp-project.pth
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m tools.run
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+protos: $(VENV)/.installed
+	$(PY) -m tools.gen_protos
+
+bench: $(VENV)/.installed
+	$(PY) -m bench.store
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,56 @@
+"""The FastAPI app: routes, error mapping, and the gRPC clients and store opened in its lifespan."""
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from gateway import errors
+from gateway.auth import Credentials
+from gateway.backends import Backends
+from gateway.routes import health, profiles, tracking
+from gateway.settings import GatewaySettings
+from services.common.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = Store(settings.mongodb_uri, settings.mongodb_database, appname="gateway")
+        app.state.credentials = Credentials(app.state.store, settings.credential_cache_seconds)
+        app.state.backends = Backends.open(settings)
+        yield
+        await app.state.backends.close()
+        await app.state.store.close()
+
+    app = FastAPI(
+        title="CDP audience engine",
+        version="1",
+        description="Tracking, audiences and the Profile API of the audience engine. "
+        "Authenticate with the workspace's `auth-token` header.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(tracking.router)
+    app.include_router(profiles.router)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        rid = request.headers.get("x-request-id") or str(uuid.uuid4())
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["x-request-id"] = rid
+        log.info(
+            "request",
+            extra={"method": request.method, "path": request.url.path, "status": response.status_code,
+                   "ms": round((time.perf_counter() - started) * 1000, 1), "request_id": rid},
+        )
+        return response
+
+    return app

@@ -1,0 +1,1 @@
+"""The REST routes, one module per API area; each translates HTTP <-> gRPC and nothing more."""

@@ -1,0 +1,23 @@
+"""Liveness and readiness for orchestrators and for `make run`."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The gateway process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Every backend service and the store answer")
+async def readyz(request: Request) -> JSONResponse:
+    checks = await request.app.state.backends.health()
+    try:
+        await request.app.state.store.ping()
+        checks["store"] = "SERVING"
+    except Exception as error:  # any failure to answer means not ready; say which
+        checks["store"] = f"unreachable: {type(error).__name__}"
+    ready = all(status == "SERVING" for status in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)

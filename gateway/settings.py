@@ -1,0 +1,20 @@
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import StoreSettings
+
+
+class GatewaySettings(StoreSettings):
+    """The gateway reads the store only to resolve credentials to workspaces (the `workspaces` collection)."""
+
+    model_config = SettingsConfigDict(env_prefix="CDP_GATEWAY_", extra="ignore")
+
+    host: str = "0.0.0.0"
+    port: int = Field(8080, ge=0, le=65535)
+    # gRPC targets; a `dns:///name:port` target spreads calls over every address the name resolves to.
+    ingest_target: str = "127.0.0.1:50051"
+    segmentation_target: str = "127.0.0.1:50052"
+    profile_target: str = "127.0.0.1:50053"
+    rpc_timeout_seconds: float = Field(10.0, gt=0)
+    # How long a resolved (or refused) credential is trusted before the store is asked again.
+    credential_cache_seconds: float = Field(10.0, ge=0)

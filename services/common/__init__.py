@@ -1,0 +1,1 @@
+"""The small kit every service shares: settings base, JSON logging, the store, the gRPC server bootstrap."""

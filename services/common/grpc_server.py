@@ -1,0 +1,142 @@
+"""The gRPC server bootstrap every service runs, and the translation of domain errors to status codes.
+
+`serve` gives each service the same life: health and reflection registered, a JSON `ready` line with the bound
+port, and on SIGTERM/SIGINT the graceful order health NOT_SERVING -> stop background jobs -> `server.stop(grace)`
+-> close the store.
+"""
+
+import asyncio
+import functools
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+from grpc_reflection.v1alpha import reflection
+from pymongo.errors import ConnectionFailure
+
+from services.common.errors import (
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    UnauthenticatedError,
+    ValidationError,
+)
+from services.common.settings import ServiceSettings
+from services.common.store import Store
+from services.common.tenancy import WORKSPACE_METADATA_KEY
+
+log = logging.getLogger(__name__)
+
+_CODES: dict[type[DomainError], grpc.StatusCode] = {
+    ValidationError: grpc.StatusCode.INVALID_ARGUMENT,
+    NotFoundError: grpc.StatusCode.NOT_FOUND,
+    ConflictError: grpc.StatusCode.ALREADY_EXISTS,
+    UnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
+}
+
+
+def workspace_of(context: grpc.aio.ServicerContext) -> str:
+    """The workspace this call acts for, from its metadata; every store query is scoped by it."""
+    for key, value in context.invocation_metadata() or ():
+        if key == WORKSPACE_METADATA_KEY and value:
+            return value if isinstance(value, str) else value.decode()
+    raise UnauthenticatedError(f"missing {WORKSPACE_METADATA_KEY} metadata: say which workspace the call is for")
+
+
+type Handler[Req, Resp] = Callable[[Any, Req, grpc.aio.ServicerContext], Awaitable[Resp]]
+
+
+def rpc[Req, Resp](method: Handler[Req, Resp]) -> Handler[Req, Resp]:
+    """Wrap a unary servicer method: domain errors become their status code, a lost store UNAVAILABLE."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Req, context: grpc.aio.ServicerContext) -> Resp:
+        try:
+            return await method(self, request, context)
+        except DomainError as error:
+            await context.abort(_CODES.get(type(error), grpc.StatusCode.FAILED_PRECONDITION), str(error))
+        except ConnectionFailure as error:
+            log.warning("store unavailable", extra={"error": str(error)})
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the store is unavailable; retry later")
+        raise AssertionError("context.abort always raises")
+
+    return wrapper
+
+
+class Background(Protocol):
+    """Work that runs beside the server (schedulers, workers): started after it, stopped before it."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One gRPC service to serve: its full name (for health and reflection), its servicer, its adder."""
+
+    name: str
+    servicer: object
+    add: Callable[[Any, grpc.aio.Server], None]
+
+
+async def serve(
+    service: str,
+    settings: ServiceSettings,
+    store: Store,
+    registrations: Sequence[Registration],
+    background: Sequence[Background] = (),
+) -> None:
+    server = grpc.aio.server()
+    health = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    for registration in registrations:
+        registration.add(registration.servicer, server)
+    names = [r.name for r in registrations]
+    reflection.enable_server_reflection([*names, "grpc.health.v1.Health", reflection.SERVICE_NAME], server)
+    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    await server.start()
+    for job in background:
+        await job.start()
+    for name in ["", *names]:
+        await health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info(f"{service} serving", extra={"event": "ready", "port": port})
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+    log.info(f"{service} stopping", extra={"event": "stopping"})
+    await health.enter_graceful_shutdown()
+    for job in reversed(background):
+        await job.stop()
+    await server.stop(settings.grace_seconds)
+    await store.close()
+    log.info(f"{service} stopped", extra={"event": "stopped"})
+
+
+def run_service(
+    service: str,
+    settings: ServiceSettings,
+    owns: Sequence[str],
+    build: Callable[[Store], tuple[Sequence[Registration], Sequence[Background]]],
+) -> None:
+    """A service's whole `main`: logs, store, the indexes of the collections it writes, then `serve` until signalled."""
+    from services.common.logging import configure_logging
+
+    configure_logging(service, settings.log_level)
+
+    async def main() -> None:
+        store = Store(settings.mongodb_uri, settings.mongodb_database, appname=service)
+        await store.ensure_indexes(*owns)
+        registrations, background = build(store)
+        await serve(service, settings, store, registrations, background)
+
+    asyncio.run(main())

@@ -1,0 +1,88 @@
+"""The one place that knows the store: the client, the database, the collections and their indexes.
+
+Every collection has one writing service (DESIGN.md), with `due` as the one queue ingest writes and segmentation
+consumes. Every document carries `workspace` and every query filters on it. Ids are chosen so that the writes
+that must be idempotent are upserts by `_id` (see docs/architecture.md), which is also the fastest write path of
+the embedded store; the secondary indexes below serve lookups only.
+"""
+
+import logging
+from typing import Any
+
+from pymongo import ASCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+log = logging.getLogger(__name__)
+
+# Collection names, with the service that writes each.
+WORKSPACES = "workspaces"  # admin tooling (tools.run bootstrap, later the cdp CLI)
+EVENTS = "events"  # ingest
+PROFILES = "profiles"  # ingest
+DUE = "due"  # ingest produces, segmentation consumes
+AUDIENCES = "audiences"  # segmentation
+PROFILE_STATE = "profile_state"  # segmentation: memberships and computed traits per profile
+
+INDEXES: dict[str, list[IndexModel]] = {
+    WORKSPACES: [
+        IndexModel([("auth_token_hashes", ASCENDING)], name="by_auth_token"),
+        IndexModel([("write_key_hashes", ASCENDING)], name="by_write_key"),
+    ],
+    EVENTS: [IndexModel([("workspace", ASCENDING), ("profile_id", ASCENDING), ("timestamp", ASCENDING)],
+                        name="by_profile_time")],
+    PROFILES: [
+        IndexModel([("workspace", ASCENDING), ("user_id", ASCENDING)], name="by_user_id"),
+        IndexModel([("workspace", ASCENDING), ("anonymous_ids", ASCENDING)], name="by_anonymous_id"),
+        IndexModel([("workspace", ASCENDING), ("emails", ASCENDING)], name="by_email"),
+    ],
+    DUE: [IndexModel([("due_at", ASCENDING)], name="by_due_at")],
+    AUDIENCES: [IndexModel([("workspace", ASCENDING), ("name", ASCENDING)], name="by_name", unique=True)],
+    PROFILE_STATE: [IndexModel([("workspace", ASCENDING), ("audiences", ASCENDING)], name="by_audience")],
+}
+
+
+class Store:
+    """A connected client and the project's database. One per process; close it on shutdown."""
+
+    def __init__(self, uri: str, database: str, appname: str) -> None:
+        # tz_aware: datetimes come back as aware UTC, so arithmetic with now() never mixes naive and aware.
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            uri, tz_aware=True, appname=appname, serverSelectionTimeoutMS=5000
+        )
+        self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
+
+    @property
+    def workspaces(self) -> AsyncCollection[dict[str, Any]]:
+        return self.db[WORKSPACES]
+
+    @property
+    def events(self) -> AsyncCollection[dict[str, Any]]:
+        return self.db[EVENTS]
+
+    @property
+    def profiles(self) -> AsyncCollection[dict[str, Any]]:
+        return self.db[PROFILES]
+
+    @property
+    def due(self) -> AsyncCollection[dict[str, Any]]:
+        return self.db[DUE]
+
+    @property
+    def audiences(self) -> AsyncCollection[dict[str, Any]]:
+        return self.db[AUDIENCES]
+
+    @property
+    def profile_state(self) -> AsyncCollection[dict[str, Any]]:
+        return self.db[PROFILE_STATE]
+
+    async def ensure_indexes(self, *names: str) -> None:
+        """Create the indexes of the named collections (the ones the calling service writes); idempotent."""
+        for name in names:
+            await self.db[name].create_indexes(INDEXES[name])
+        log.info("indexes ensured", extra={"collections": list(names)})
+
+    async def ping(self) -> None:
+        await self.client.admin.command("ping")
+
+    async def close(self) -> None:
+        await self.client.close()

@@ -1,0 +1,170 @@
+"""The audience definition format: checking a definition before anything is stored.
+
+A definition is kept in the store exactly in the public JSON shape (the protos mirror it), so this module is the
+one place that says what a valid one is. Errors name the offending field by its path, e.g.
+`conditions[1].event.where[0].op`, so a builder can show them next to the field.
+"""
+
+import re
+from datetime import datetime
+from typing import Any
+
+from services.common.errors import ValidationError
+
+MODES = ("required", "not_required", "optional")
+OPERATORS = ("eq", "neq", "gt", "gte", "lt", "lte", "contains", "starts_with", "ends_with", "exists", "in",
+             "before", "after")
+COUNT_OPS = ("at_least", "at_most", "exactly")
+UNITS = ("minutes", "hours", "days", "weeks")
+WINDOW_KINDS = ("quick", "relative", "absolute", "before", "after")
+EVENT_TYPES = ("track", "page", "screen")
+KINDS = ("event", "trait", "computed_trait", "audience", "group")
+MAX_NAME = 200
+MAX_DEPTH = 5
+_PATH = re.compile(r"^[^$.\x00][^.\x00]*(\.[^$.\x00][^.\x00]*)*$")
+
+
+def _fail(path: str, message: str) -> ValidationError:
+    return ValidationError(f"{path}: {message}")
+
+
+def check_name(name: Any, path: str = "name") -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise _fail(path, "must not be empty")
+    if len(name) > MAX_NAME:
+        raise _fail(path, f"must be at most {MAX_NAME} characters")
+    return name.strip()
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], path: str) -> None:
+    if value not in allowed:
+        raise _fail(path, f"must be one of {', '.join(allowed)}, not {value!r}")
+
+
+def _check_path(value: Any, path: str) -> None:
+    if not isinstance(value, str) or not _PATH.match(value):
+        raise _fail(path, "must be a dotted path of non-empty keys that do not start with '$'")
+
+
+def _check_operand(op: str, value: Any, present: bool, path: str) -> None:
+    if op == "exists":
+        if present and not isinstance(value, bool):
+            raise _fail(path, "exists takes true or false (default true)")
+        return
+    if not present or value is None:
+        raise _fail(path, f"{op} needs a value")
+    if op == "in" and not isinstance(value, list):
+        raise _fail(path, "in needs a list of values")
+    if op in ("contains", "starts_with", "ends_with") and not isinstance(value, str):
+        raise _fail(path, f"{op} needs a string")
+    if op in ("gt", "gte", "lt", "lte") and not isinstance(value, int | float | str):
+        raise _fail(path, f"{op} needs a number or a string")
+    if op in ("before", "after"):
+        _check_instant(value, path)
+
+
+def _check_instant(value: Any, path: str) -> datetime:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise _fail(path, f"{value!r} is not an ISO-8601 date-time") from None
+
+
+def _check_test(test: dict[str, Any], key: str, path: str) -> None:
+    _check_path(test.get(key), f"{path}.{key}")
+    _one_of(test.get("op"), OPERATORS, f"{path}.op")
+    _check_operand(test["op"], test.get("value"), "value" in test, f"{path}.value")
+
+
+def _check_span(span: Any, path: str) -> None:
+    if not isinstance(span, dict):
+        raise _fail(path, "is required for this window kind")
+    amount = span.get("amount", 0)
+    if not isinstance(amount, int) or amount <= 0:
+        raise _fail(f"{path}.amount", "must be a positive whole number")
+    _one_of(span.get("unit"), UNITS, f"{path}.unit")
+
+
+_SPAN_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+
+
+def span_seconds(span: dict[str, Any]) -> int:
+    return int(span["amount"]) * _SPAN_SECONDS[span["unit"]]
+
+
+def _check_window(window: dict[str, Any], path: str) -> None:
+    kind = window.get("kind")
+    _one_of(kind, WINDOW_KINDS, f"{path}.kind")
+    if kind == "quick":
+        _check_span(window.get("last"), f"{path}.last")
+    elif kind == "relative":
+        _check_span(window.get("from"), f"{path}.from")
+        _check_span(window.get("to"), f"{path}.to")
+        if span_seconds(window["from"]) <= span_seconds(window["to"]):
+            raise _fail(path, "from must be further back than to (e.g. from 90 to 30 days ago)")
+    elif kind == "absolute":
+        start, end = (_check_instant(window.get(bound), f"{path}.{bound}") for bound in ("start", "end"))
+        if start >= end:
+            raise _fail(path, "start must be before end")
+    else:
+        _check_instant(window.get("at"), f"{path}.at")
+
+
+def _check_event(event: dict[str, Any], path: str) -> None:
+    if "type" in event:
+        _one_of(event["type"], EVENT_TYPES, f"{path}.type")
+    for i, test in enumerate(event.get("where", [])):
+        _check_test(test, "property", f"{path}.where[{i}]")
+    if "count" in event:
+        _one_of(event["count"].get("op"), COUNT_OPS, f"{path}.count.op")
+        if event["count"].get("value", 0) < 0:
+            raise _fail(f"{path}.count.value", "must not be negative")
+    if "window" in event:
+        _check_window(event["window"], f"{path}.window")
+
+
+def check_conditions(conditions: list[dict[str, Any]], path: str = "conditions", depth: int = 0) -> None:
+    if not conditions:
+        raise _fail(path, "needs at least one condition")
+    if depth > MAX_DEPTH:
+        raise _fail(path, f"groups nest at most {MAX_DEPTH} deep")
+    for i, condition in enumerate(conditions):
+        here = f"{path}[{i}]"
+        _one_of(condition.get("mode"), MODES, f"{here}.mode")
+        kinds = [k for k in KINDS if k in condition]
+        if len(kinds) != 1:
+            raise _fail(here, f"needs exactly one of {', '.join(KINDS)}")
+        kind = kinds[0]
+        body = condition[kind]
+        if kind == "event":
+            _check_event(body, f"{here}.event")
+        elif kind == "trait":
+            _check_test(body, "path", f"{here}.trait")
+        elif kind == "computed_trait":
+            check_name(body.get("name"), f"{here}.computed_trait.name")
+            _one_of(body.get("op"), OPERATORS, f"{here}.computed_trait.op")
+            _check_operand(body["op"], body.get("value"), "value" in body, f"{here}.computed_trait.value")
+        elif kind == "audience":
+            check_name(body.get("name"), f"{here}.audience.name")
+        else:
+            check_conditions(body.get("conditions", []), f"{here}.group.conditions", depth + 1)
+
+
+def check_audience(definition: dict[str, Any]) -> dict[str, Any]:
+    """The definition, checked, with its name trimmed; raises ValidationError naming the first bad field."""
+    name = check_name(definition.get("name"))
+    check_conditions(definition.get("conditions", []))
+    for reference in referenced_audiences(definition["conditions"]):
+        if reference == name:
+            raise ValidationError(f"conditions: audience {name!r} cannot refer to itself")
+    return {**definition, "name": name}
+
+
+def referenced_audiences(conditions: list[dict[str, Any]]) -> set[str]:
+    names: set[str] = set()
+    for condition in conditions:
+        if "audience" in condition:
+            names.add(condition["audience"]["name"].strip())
+        elif "group" in condition:
+            names |= referenced_audiences(condition["group"].get("conditions", []))
+    return names

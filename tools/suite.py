@@ -1,0 +1,163 @@
+"""Start and stop the whole suite as real processes: the embedded store, the three services, the gateway.
+
+Used by `make run` (tools.run), by the integration tests and by the benchmarks, so all three run the suite the same
+way. Every child prints a JSON `ready` line once it serves (with the port it bound, so port 0 works); the suite
+waits for it, and stops children in reverse order with SIGTERM, the way an orchestrator would.
+"""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.common.store import Store
+from services.common.tenancy import ensure_workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_WORKSPACE = "intilery/marketing/MARKETING"
+SERVICES = ("ingest", "segmentation", "profile")
+
+
+class StartError(RuntimeError):
+    pass
+
+
+@dataclass
+class Child:
+    name: str
+    popen: subprocess.Popen[str]
+    echo: bool
+    ready: threading.Event = field(default_factory=threading.Event)
+    info: dict[str, Any] = field(default_factory=dict)
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+
+    def pump(self) -> None:
+        """Read the child's output: note its ready line, keep a tail for diagnostics, echo if asked."""
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            line = line.rstrip("\n")
+            self.tail.append(line)
+            if self.echo:
+                print(f"{self.name:<14}| {line}", flush=True)
+            if not self.ready.is_set() and '"ready"' in line:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if entry.get("event") == "ready":
+                    self.info = entry
+                    self.ready.set()
+
+    def wait_ready(self, timeout: float) -> dict[str, Any]:
+        deadline = timeout
+        while not self.ready.wait(0.1):
+            deadline -= 0.1
+            if self.popen.poll() is not None or deadline <= 0:
+                why = f"exited with {self.popen.returncode}" if self.popen.returncode is not None else "timed out"
+                raise StartError(f"{self.name} {why} before it was ready:\n" + "\n".join(self.tail))
+        return self.info
+
+
+@dataclass
+class Endpoints:
+    mongodb_uri: str
+    ingest: str
+    segmentation: str
+    profile: str
+    gateway: str  # base URL
+
+    def grpc(self, service: str) -> str:
+        return getattr(self, service)
+
+
+@dataclass
+class Suite:
+    """A set of child processes started in order and stopped in reverse order."""
+
+    echo: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    children: list[Child] = field(default_factory=list)
+
+    def spawn(self, name: str, module: str, *args: str, env: dict[str, str] | None = None) -> Child:
+        child_env = {**os.environ, **self.env, **(env or {})}
+        child_env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "protos")])
+        child_env["PYTHONUNBUFFERED"] = "1"
+        popen = subprocess.Popen(
+            [sys.executable, "-m", module, *args],
+            cwd=ROOT,
+            env=child_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            # Its own process group: a terminal's Ctrl-C reaches the supervisor only, which stops children in order.
+            start_new_session=True,
+        )
+        child = Child(name, popen, self.echo)
+        threading.Thread(target=child.pump, name=f"pump-{name}", daemon=True).start()
+        self.children.append(child)
+        return child
+
+    def start_store(self, path: Path, port: int = 0, engine: str = "sqlite", timeout: float = 60) -> str:
+        child = self.spawn("store", "services.embedded_store", "--port", str(port), "--engine", engine,
+                           "--path", str(path))
+        return child.wait_ready(timeout)["uri"]
+
+    def start_services(
+        self, mongodb_uri: str, ports: dict[str, int] | None = None, host: str = "127.0.0.1", timeout: float = 60
+    ) -> Endpoints:
+        """The three gRPC services (in parallel), then the gateway in front of them."""
+        ports = ports or {}
+        self.env["MONGODB_URI"] = mongodb_uri
+        started = {
+            name: self.spawn(name, f"services.{name}", env={
+                f"CDP_{name.upper()}_PORT": str(ports.get(name, 0)), f"CDP_{name.upper()}_HOST": host})
+            for name in SERVICES
+        }
+        addresses = {name: f"127.0.0.1:{child.wait_ready(timeout)['port']}" for name, child in started.items()}
+        gateway = self.spawn("gateway", "gateway", env={
+            "CDP_GATEWAY_PORT": str(ports.get("gateway", 0)),
+            "CDP_GATEWAY_HOST": host,
+            **{f"CDP_GATEWAY_{name.upper()}_TARGET": address for name, address in addresses.items()},
+        })
+        gateway_port = gateway.wait_ready(timeout)["port"]
+        return Endpoints(mongodb_uri=mongodb_uri, gateway=f"http://127.0.0.1:{gateway_port}", **addresses)
+
+    def stop(self, timeout: float = 15) -> dict[str, int]:
+        """SIGTERM every child, newest first, each given `timeout` seconds before SIGKILL; returns exit codes."""
+        codes: dict[str, int] = {}
+        for child in reversed(self.children):
+            if child.popen.poll() is None:
+                child.popen.send_signal(signal.SIGTERM)
+                try:
+                    child.popen.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    child.popen.kill()
+                    child.popen.wait()
+            codes[child.name] = child.popen.returncode
+        self.children.clear()
+        return codes
+
+    def exited(self) -> list[Child]:
+        return [child for child in self.children if child.popen.poll() is not None]
+
+
+def bootstrap_workspace(mongodb_uri: str, database: str, auth_token: str, write_key: str,
+                        name: str = DEV_WORKSPACE) -> None:
+    """Make sure the development workspace exists and accepts these credentials (admin tooling's job)."""
+
+    async def run() -> None:
+        store = Store(mongodb_uri, database, appname="bootstrap")
+        try:
+            await ensure_workspace(store, name, auth_token, write_key)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
