@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import logging
-import signal
 import socket
 from collections.abc import Iterator
 
@@ -11,20 +10,18 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from services.common.lifecycle import stop_requested
 from services.common.logging import configure_logging
 
 log = logging.getLogger("gateway")
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, with signals handled by us: it would re-raise SIGTERM after shutdown and so end the
-    process with a signal status instead of a clean exit."""
+    """uvicorn's server, with signals handled by us (services.common.lifecycle, as every service): uvicorn's own
+    handling re-raises SIGTERM after shutdown and so ends the process with a signal status, not a clean exit."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, setattr, self, "should_exit", True)
         yield
 
 
@@ -35,12 +32,15 @@ async def serve(settings: GatewaySettings) -> None:
     sock.bind((settings.host, settings.port))
     config = uvicorn.Config(create_app(settings), log_config=None, timeout_graceful_shutdown=5)
     server = _Server(config)
+    stop = stop_requested()
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.05)
     if server.started:
         log.info("gateway serving", extra={"event": "ready", "port": sock.getsockname()[1]})
-    await task  # SIGTERM/SIGINT: stop accepting, finish requests, run the lifespan's close
+    await asyncio.wait([task, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True  # stop accepting, finish requests, run the lifespan's close
+    await task
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from services.common.lifecycle import SUPERVISOR_ENV
 from services.common.store import Store
 from services.common.tenancy import ensure_workspace
 
@@ -89,6 +90,7 @@ class Suite:
         child_env = {**os.environ, **self.env, **(env or {})}
         child_env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "protos")])
         child_env["PYTHONUNBUFFERED"] = "1"
+        child_env[SUPERVISOR_ENV] = str(os.getpid())
         popen = subprocess.Popen(
             [sys.executable, "-m", module, *args],
             cwd=ROOT,

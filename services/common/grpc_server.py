@@ -8,7 +8,6 @@ port, and on SIGTERM/SIGINT the graceful order health NOT_SERVING -> stop backgr
 import asyncio
 import functools
 import logging
-import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,6 +25,7 @@ from services.common.errors import (
     UnauthenticatedError,
     ValidationError,
 )
+from services.common.lifecycle import stop_requested
 from services.common.settings import ServiceSettings
 from services.common.store import Store
 from services.common.tenancy import WORKSPACE_METADATA_KEY
@@ -107,11 +107,7 @@ async def serve(
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info(f"{service} serving", extra={"event": "ready", "port": port})
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    await stop_requested().wait()
 
     log.info(f"{service} stopping", extra={"event": "stopping"})
     await health.enter_graceful_shutdown()

@@ -9,13 +9,13 @@ Why SQLite by default: see docs/architecture.md (the measured figures and the ch
 import argparse
 import asyncio
 import logging
-import signal
 from pathlib import Path
 
 from mongoeco.engines.memory import MemoryEngine
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
+from services.common.lifecycle import stop_requested
 from services.common.logging import configure_logging
 
 log = logging.getLogger("services.embedded_store")
@@ -34,11 +34,7 @@ async def serve(host: str, port: int, engine: str, path: Path) -> None:
     address = await server.start()
     uri = address.uri  # already carries directConnection=true
     log.info("embedded store ready", extra={"event": "ready", "uri": uri, "engine": engine, "path": str(path)})
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    await stop_requested().wait()
     log.info("embedded store stopping", extra={"event": "stopping"})
     await server.close()
 

@@ -7,11 +7,12 @@ answered from the stored event without touching anything.
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from services.common.clock import Clock, utc_now
 from services.common.errors import ValidationError
 from services.common.store import Store
 from services.ingest.messages import RawMessage, TrackingMessage, validate
@@ -42,7 +43,7 @@ class Result:
 
 
 class Ingestor:
-    def __init__(self, store: Store, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, store: Store, clock: Clock = utc_now) -> None:
         self.store = store
         self.clock = clock
 

@@ -1,12 +1,11 @@
 """Audience definitions in the store: create, read, list. Names are unique per workspace."""
 
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from services.common.clock import Clock, utc_now
 from services.common.errors import ConflictError, NotFoundError
 from services.common.store import Store
 from services.segmentation.definitions import check_audience, check_name
@@ -20,7 +19,7 @@ def _public(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 class Audiences:
-    def __init__(self, store: Store, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, store: Store, clock: Clock = utc_now) -> None:
         self.store = store
         self.clock = clock
 

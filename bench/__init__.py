@@ -1,0 +1,1 @@
+"""Benchmarks: the raw store baseline (bench.store) that the suite's end-to-end figures are compared against."""
