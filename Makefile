@@ -7,27 +7,30 @@ PYTHON313 := $(shell for p in python3.13 "$$(pyenv prefix 3.13.0 2>/dev/null)/bi
 PY := $(VENV)/bin/python
 SITE := $(VENV)/lib/python3.13/site-packages
 
-.PHONY: run test protos bench clean
+.PHONY: venv run test protos bench clean
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: install it (e.g. pyenv install 3.13.0)"; exit 1; }
 	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	@# The project's two import roots (the code, and the generated stubs' `cdp` package), like an editable install.
-	printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/protos" > $(SITE)/cdp-project.pth
 	touch $@
 
-run: $(VENV)/.installed
+# The project's two import roots (the code, and the generated stubs' `cdp` package), as an editable install
+# would add them; rewritten each time so a moved checkout still works.
+venv: $(VENV)/.installed
+	@printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/protos" > $(SITE)/cdp-project.pth
+
+run: venv
 	$(PY) -m tools.run
 
-test: $(VENV)/.installed
+test: venv
 	$(PY) -m pytest
 
-protos: $(VENV)/.installed
+protos: venv
 	$(PY) -m tools.gen_protos
 
-bench: $(VENV)/.installed
+bench: venv
 	$(PY) -m bench.store
 
 clean:

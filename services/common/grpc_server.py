@@ -40,6 +40,11 @@ _CODES: dict[type[DomainError], grpc.StatusCode] = {
 }
 
 
+# Clients re-resolve DNS only when a connection closes: ageing connections out lets a gateway spread calls over
+# replicas added by a scale-out, within minutes, with in-flight calls given time to finish.
+_SERVER_OPTIONS = [("grpc.max_connection_age_ms", 300_000), ("grpc.max_connection_age_grace_ms", 30_000)]
+
+
 def workspace_of(context: grpc.aio.ServicerContext) -> str:
     """The workspace this call acts for, from its metadata; every store query is scoped by it."""
     for key, value in context.invocation_metadata() or ():
@@ -92,7 +97,7 @@ async def serve(
     registrations: Sequence[Registration],
     background: Sequence[Background] = (),
 ) -> None:
-    server = grpc.aio.server()
+    server = grpc.aio.server(options=_SERVER_OPTIONS)
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     for registration in registrations:
