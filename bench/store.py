@@ -188,8 +188,8 @@ def summary(result: EngineResult, concurrency: int) -> str:
         rate = f"{row.docs_per_s:.0f}" if row.mode == "seq" else f"{row.mode} {row.docs_per_s:.0f}"
         parts.setdefault(row.op, []).append(rate)
     ops = " | ".join(f"{op} {', '.join(rates)}" for op, rates in parts.items())
-    return (f"{result.engine:<8} docs/s: {ops}  "
-            f"(startup {result.startup_s:.1f} s, run {result.wall_s:.0f} s, c{concurrency} = {concurrency} callers)")
+    startup = f"startup {result.startup_s:.1f} s, " if result.engine != "external" else ""
+    return f"{result.engine:<8} docs/s: {ops}  ({startup}run {result.wall_s:.0f} s)"
 
 
 class Bench:
@@ -363,7 +363,7 @@ def check_claims(results: list[Any], in_order: bool) -> str:
     return "; ".join(notes)
 
 
-async def measure_store(uri: str, engine: str, params: Params, drop: bool) -> tuple[str, list[Row]]:
+async def measure_store(uri: str, params: Params, drop: bool) -> tuple[str, list[Row]]:
     database = f"bench_{uuid.uuid4().hex[:12]}"
     store = Store(uri, database, appname="bench.store")
     try:
@@ -383,7 +383,7 @@ def run_embedded(engine: str, params: Params) -> EngineResult:
             uri = suite.start_store(Path(tmp) / "store.sqlite3", port=0, engine=engine)
             startup = time.perf_counter() - began
             print(f"\n== {engine} (embedded store, ready in {startup:.1f} s at {uri})", flush=True)
-            database, rows = asyncio.run(measure_store(uri, engine, params, drop=False))
+            database, rows = asyncio.run(measure_store(uri, params, drop=False))
         finally:
             suite.stop()
     return EngineResult(engine, database, startup, time.perf_counter() - began, rows)
@@ -392,7 +392,7 @@ def run_embedded(engine: str, params: Params) -> EngineResult:
 def run_external(uri: str, params: Params) -> EngineResult:
     began = time.perf_counter()
     print("\n== external (MONGODB_URI)", flush=True)
-    database, rows = asyncio.run(measure_store(uri, "external", params, drop=True))
+    database, rows = asyncio.run(measure_store(uri, params, drop=True))
     return EngineResult("external", database, 0.0, time.perf_counter() - began, rows)
 
 
@@ -401,10 +401,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--engines", default=",".join(ENGINES),
                         help="embedded engines to measure, comma-separated (ignored when MONGODB_URI is set)")
     parser.add_argument("--docs", type=int, default=500, help="new documents per write row")
-    parser.add_argument("--profiles", type=int, default=1000, help="profiles and due entries seeded")
+    parser.add_argument("--profiles", type=int, default=500, help="profiles and due entries seeded")
     parser.add_argument("--lookups", type=int, default=500, help="find_one calls per mode")
     parser.add_argument("--marks", type=int, default=300, help="due marks per mode")
-    parser.add_argument("--claims", type=int, default=200, help="claims per mode")
+    parser.add_argument("--claims", type=int, default=100, help="claims per mode")
     parser.add_argument("--concurrency", type=int, default=16, help="callers at once in the concurrent rows")
     parser.add_argument("--seed", type=int, default=1, help="random seed (ids, lookups)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
