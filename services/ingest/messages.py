@@ -28,6 +28,8 @@ class RawMessage:
     timestamp: str = ""
     sent_at: str = ""
     original_timestamp: str = ""
+    group_id: str = ""
+    previous_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ def raw_message(message: common_pb2.Message) -> RawMessage:
         timestamp=message.timestamp,
         sent_at=message.sent_at,
         original_timestamp=message.original_timestamp,
+        group_id=message.group_id,
+        previous_id=message.previous_id,
     )
 
 

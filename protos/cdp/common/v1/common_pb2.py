@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63\x64p/common/v1/common.proto\x12\rcdp.common.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xaf\x02\n\x07Message\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61nonymous_id\x18\x04 \x01(\t\x12\r\n\x05\x65vent\x18\x05 \x01(\t\x12\x0c\n\x04name\x18\x06 \x01(\t\x12+\n\nproperties\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\'\n\x06traits\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x07\x63ontext\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\ttimestamp\x18\n \x01(\t\x12\x0f\n\x07sent_at\x18\x0b \x01(\t\x12\x1a\n\x12original_timestamp\x18\x0c \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63\x64p/common/v1/common.proto\x12\rcdp.common.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xd6\x02\n\x07Message\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61nonymous_id\x18\x04 \x01(\t\x12\r\n\x05\x65vent\x18\x05 \x01(\t\x12\x0c\n\x04name\x18\x06 \x01(\t\x12+\n\nproperties\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\'\n\x06traits\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12(\n\x07\x63ontext\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\ttimestamp\x18\n \x01(\t\x12\x0f\n\x07sent_at\x18\x0b \x01(\t\x12\x1a\n\x12original_timestamp\x18\x0c \x01(\t\x12\x10\n\x08group_id\x18\r \x01(\t\x12\x13\n\x0bprevious_id\x18\x0e \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cdp.common.v1.common_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MESSAGE']._serialized_start=76
-  _globals['_MESSAGE']._serialized_end=379
+  _globals['_MESSAGE']._serialized_end=418
 # @@protoc_insertion_point(module_scope)

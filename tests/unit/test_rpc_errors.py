@@ -1,0 +1,69 @@
+"""The servicer decorator turns domain errors into status codes; the workspace comes only from metadata."""
+
+import grpc
+import pytest
+from pymongo.errors import ServerSelectionTimeoutError
+
+from services.common.errors import ConflictError, NotFoundError, ValidationError
+from services.common.grpc_server import rpc, workspace_of
+
+
+class Aborted(Exception):
+    pass
+
+
+class Context:
+    """The two things a servicer uses of grpc.aio.ServicerContext."""
+
+    def __init__(self, metadata: tuple[tuple[str, str], ...] = ()) -> None:
+        self.metadata = metadata
+        self.code: grpc.StatusCode | None = None
+        self.details = ""
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self.metadata
+
+    async def abort(self, code: grpc.StatusCode, details: str) -> None:
+        self.code, self.details = code, details
+        raise Aborted
+
+
+class Servicer:
+    def __init__(self, error: Exception | None) -> None:
+        self.error = error
+
+    @rpc
+    async def Call(self, request: str, context: Context) -> str:
+        workspace = workspace_of(context)  # type: ignore[arg-type]
+        if self.error:
+            raise self.error
+        return f"{workspace}:{request}"
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (ValidationError("bad"), grpc.StatusCode.INVALID_ARGUMENT),
+        (NotFoundError("none"), grpc.StatusCode.NOT_FOUND),
+        (ConflictError("taken"), grpc.StatusCode.ALREADY_EXISTS),
+        (ServerSelectionTimeoutError("down"), grpc.StatusCode.UNAVAILABLE),
+    ],
+)
+async def test_domain_errors_become_status_codes(error: Exception, code: grpc.StatusCode) -> None:
+    context = Context((("x-cdp-workspace", "a/b/C"),))
+    with pytest.raises(Aborted):
+        await Servicer(error).Call("r", context)
+    assert context.code == code
+
+
+async def test_the_workspace_comes_from_metadata() -> None:
+    assert await Servicer(None).Call("r", Context((("x-cdp-workspace", "a/b/C"),))) == "a/b/C:r"
+    context = Context((("other", "x"),))
+    with pytest.raises(Aborted):
+        await Servicer(None).Call("r", context)
+    assert context.code == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_unexpected_errors_are_not_swallowed() -> None:
+    with pytest.raises(ZeroDivisionError):
+        await Servicer(ZeroDivisionError()).Call("r", Context((("x-cdp-workspace", "a/b/C"),)))
