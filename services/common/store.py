@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 WORKSPACES = "workspaces"  # admin tooling (tools.run bootstrap, later the cdp CLI)
 EVENTS = "events"  # ingest
 PROFILES = "profiles"  # ingest
+IDENTITIES = "identities"  # ingest: which profile owns each userId, email and anonymousId
 DUE = "due"  # ingest produces, segmentation consumes
 AUDIENCES = "audiences"  # segmentation
 PROFILE_STATE = "profile_state"  # segmentation: memberships and computed traits per profile
@@ -35,6 +36,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("workspace", ASCENDING), ("anonymous_ids", ASCENDING)], name="by_anonymous_id"),
         IndexModel([("workspace", ASCENDING), ("emails", ASCENDING)], name="by_email"),
     ],
+    IDENTITIES: [IndexModel([("workspace", ASCENDING), ("profile_id", ASCENDING)], name="by_profile")],
     DUE: [IndexModel([("due_at", ASCENDING)], name="by_due_at")],
     AUDIENCES: [IndexModel([("workspace", ASCENDING), ("name", ASCENDING)], name="by_name", unique=True)],
     PROFILE_STATE: [IndexModel([("workspace", ASCENDING), ("audiences", ASCENDING)], name="by_audience")],
@@ -62,6 +64,10 @@ class Store:
     @property
     def profiles(self) -> AsyncCollection[dict[str, Any]]:
         return self.db[PROFILES]
+
+    @property
+    def identities(self) -> AsyncCollection[dict[str, Any]]:
+        return self.db[IDENTITIES]
 
     @property
     def due(self) -> AsyncCollection[dict[str, Any]]:

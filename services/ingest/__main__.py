@@ -2,7 +2,7 @@
 
 from cdp.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from services.common.grpc_server import Registration, run_service
-from services.common.store import DUE, EVENTS, PROFILES, Store
+from services.common.store import DUE, EVENTS, IDENTITIES, PROFILES, Store
 from services.ingest.ingestion import Ingestor
 from services.ingest.servicer import IngestServicer
 from services.ingest.settings import IngestSettings
@@ -15,4 +15,4 @@ def build(store: Store) -> tuple[list[Registration], list]:
 
 
 if __name__ == "__main__":
-    run_service("ingest", IngestSettings(), owns=(EVENTS, PROFILES, DUE), build=build)
+    run_service("ingest", IngestSettings(), owns=(EVENTS, PROFILES, IDENTITIES, DUE), build=build)

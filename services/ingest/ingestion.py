@@ -1,8 +1,10 @@
-"""Storing messages: dedup by messageId, identity resolution, traits, the event, the due mark.
+"""Storing a batch of messages: dedup by messageId, identity, traits, the event, the due mark.
 
-Each message is handled as check -> apply -> record, every step idempotent, so a crash anywhere is repaired by a
-retry: the event is written last, so a message whose event exists was fully applied and a replay of it is
-answered from the stored event without touching anything.
+A batch is handled as check -> apply -> record, every step idempotent, so a crash anywhere is repaired by the
+sender's retry: events are written last, so a message whose event exists was fully applied, and a replay of it
+is answered from the stored event without touching anything. Identity claims and merges are written as they are
+decided (later messages of the batch depend on them); profile, event and due writes are gathered and sent as
+three bulk writes, so a batch of known people costs a handful of round trips whatever its size.
 """
 
 import logging
@@ -12,24 +14,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pymongo import UpdateOne
+
 from services.common.clock import Clock, utc_now
 from services.common.errors import ValidationError
 from services.common.store import Store
+from services.ingest.identity import Identifier, IdentityResolver
 from services.ingest.messages import RawMessage, TrackingMessage, validate
 
 log = logging.getLogger(__name__)
 
-# Ids derived from (workspace, sender's id) make replays and concurrent first sightings land on one document.
 _IDS = uuid.UUID("6f1c5a0e-4d1b-4c55-9a53-2f0b0c6f3a11")
 MAX_BATCH = 2500
 
 
 def event_id(workspace: str, message_id: str) -> str:
+    """Our id for a message's event: the same for every replay of the same messageId in the workspace."""
     return str(uuid.uuid5(_IDS, f"event\x00{workspace}\x00{message_id}"))
-
-
-def new_profile_id(workspace: str, kind: str, value: str) -> str:
-    return str(uuid.uuid5(_IDS, f"profile\x00{workspace}\x00{kind}\x00{value}"))
 
 
 @dataclass(frozen=True)
@@ -42,101 +43,125 @@ class Result:
     error: str = ""
 
 
+def identifiers(message: TrackingMessage) -> list[Identifier]:
+    """The message's identifiers in priority order (an alias's previousId is resolved by the caller)."""
+    found = [Identifier("userId", message.user_id), Identifier("email", message.email),
+             Identifier("anonymousId", message.anonymous_id)]
+    return [i for i in found if i.value]
+
+
+def profile_update(message: TrackingMessage, kept: list[Identifier], now: datetime) -> dict[str, Any]:
+    """What the message says about its person: identify traits merged per key (null unsets), ids added."""
+    update: dict[str, Any] = {"$setOnInsert": {"created_at": now}, "$set": {"updated_at": now}}
+    if message.type == "identify":
+        # Keys were checked in validate(): none is an operator or a path.
+        update["$set"].update({f"traits.{k}": v for k, v in message.traits.items() if v is not None})
+        if unset := {f"traits.{k}": "" for k, v in message.traits.items() if v is None}:
+            update["$unset"] = unset
+    add = {"anonymous_ids": [i.value for i in kept if i.kind == "anonymousId"]}
+    if message.email:
+        # Emails are data as well as identifiers: a profile lists every email its person used, even one whose
+        # identity belongs to another person, and the Profile API finds all profiles that carry an email.
+        add["emails"] = [message.email]
+    update["$addToSet"] = {k: {"$each": v} for k, v in add.items() if v}
+    return update
+
+
+def event_document(workspace: str, profile_id: str, message: TrackingMessage) -> dict[str, Any]:
+    return {
+        "workspace": workspace,
+        "profile_id": profile_id,
+        "message_id": message.message_id,
+        "type": message.type,
+        "event": message.event,
+        "name": message.name,
+        "user_id": message.user_id,
+        "anonymous_id": message.anonymous_id,
+        "group_id": message.group_id,
+        "previous_id": message.previous_id,
+        "properties": message.properties,
+        "traits": message.traits,
+        "context": message.context,
+        "timestamp": message.timestamp,
+        "received_at": message.received_at,
+        "sent_at": message.sent_at,
+        "original_timestamp": message.original_timestamp,
+    }
+
+
 class Ingestor:
     def __init__(self, store: Store, clock: Clock = utc_now) -> None:
         self.store = store
         self.clock = clock
 
-    async def ingest(self, workspace: str, raws: Sequence[RawMessage]) -> list[Result]:
+    async def ingest(self, workspace: str, raws: Sequence[RawMessage], sizes: Sequence[int] = ()) -> list[Result]:
+        """Store what is valid of the batch; one result per message, in order. `sizes`: encoded bytes each."""
         if not raws:
             raise ValidationError("a batch needs at least one message")
         if len(raws) > MAX_BATCH:
             raise ValidationError(f"a batch holds at most {MAX_BATCH} messages, not {len(raws)}")
-        received_at = self.clock()
+        now = self.clock()
         for raw in raws:
-            raw.message_id = raw.message_id or str(uuid.uuid4())
+            raw.message_id = raw.message_id.strip() or str(uuid.uuid4())
         ids = [event_id(workspace, raw.message_id) for raw in raws]
-        stored = {
+        stored: dict[str, str] = {
             doc["_id"]: doc["profile_id"]
             async for doc in self.store.events.find({"_id": {"$in": ids}, "workspace": workspace}, {"profile_id": 1})
         }
-        results: list[Result] = []
-        for raw, eid in zip(raws, ids, strict=True):
-            if eid in stored:
-                results.append(Result(True, raw.message_id, eid, stored[eid], duplicate=True))
+        results: list[Result | None] = [None] * len(raws)
+        valid: list[tuple[int, TrackingMessage]] = []
+        for index, raw in enumerate(raws):
+            if ids[index] in stored:
                 continue
             try:
-                message = validate(raw, received_at)
+                valid.append((index, validate(raw, now, sizes[index] if sizes else 0)))
             except ValidationError as error:
-                results.append(Result(False, raw.message_id, error=str(error)))
+                results[index] = Result(False, raw.message_id, error=str(error))
+
+        resolver = IdentityResolver(self.store, workspace, now)
+        await resolver.prefetch(i for _, message in valid for i in identifiers(message))
+        profiles: list[UpdateOne] = []
+        events: list[UpdateOne] = []
+        due: dict[str, None] = {}
+        for index, message in valid:
+            eid = ids[index]
+            if eid in stored:  # a replay within this batch
                 continue
-            profile_id = await self._apply(workspace, message, received_at)
-            await self._record(workspace, eid, profile_id, message)
+            wanted = identifiers(message)
+            if message.previous_id:
+                wanted.append(await self._previous(resolver, message.previous_id))
+            resolution = await resolver.resolve(wanted, message.user_id)
+            profile_id = resolution.profile_id
+            kept = [i for i in wanted if i not in resolution.dropped and i.claim]
+            profiles.append(UpdateOne({"_id": profile_id, "workspace": workspace},
+                                      profile_update(message, kept, now), upsert=True))
+            events.append(UpdateOne({"_id": eid}, {"$setOnInsert": event_document(workspace, profile_id, message)},
+                                    upsert=True))
+            due.update(dict.fromkeys([profile_id, *resolution.merged]))
             stored[eid] = profile_id
-            results.append(Result(True, raw.message_id, eid, profile_id))
-        return results
+            results[index] = Result(True, message.message_id, eid, profile_id)
 
-    async def _apply(self, workspace: str, message: TrackingMessage, now: datetime) -> str:
-        """Resolve the message to its profile and apply what it says about the person; returns the profile id."""
-        profile_id = await self._resolve(workspace, message)
-        update: dict[str, Any] = {
-            "$setOnInsert": {"workspace": workspace, "created_at": now},
-            "$set": {"updated_at": now},
-        }
-        if message.user_id:
-            update["$set"]["user_id"] = message.user_id
-        add: dict[str, Any] = {}
-        if message.anonymous_id:
-            add["anonymous_ids"] = message.anonymous_id
-        if message.email:
-            add["emails"] = message.email
-        if add:
-            update["$addToSet"] = add
-        if message.type == "identify":
-            # Identify merges traits at the top level, as Segment does; keys were checked in validate().
-            update["$set"].update({f"traits.{key}": value for key, value in message.traits.items()})
-        await self.store.profiles.update_one({"_id": profile_id, "workspace": workspace}, update, upsert=True)
-        return profile_id
+        await self._record(workspace, profiles, events, list(due), now)
+        return [r or Result(True, raws[i].message_id, ids[i], stored[ids[i]], duplicate=True)
+                for i, r in enumerate(results)]
 
-    async def _resolve(self, workspace: str, message: TrackingMessage) -> str:
-        if message.user_id:
-            known = await self.store.profiles.find_one({"workspace": workspace, "user_id": message.user_id}, {"_id": 1})
-            if known:
-                return known["_id"]
-        if message.anonymous_id:
-            anonymous = await self.store.profiles.find_one(
-                {"workspace": workspace, "anonymous_ids": message.anonymous_id}, {"user_id": 1}
-            )
-            # An anonymous profile becomes the user's, unless it already belongs to another user.
-            if anonymous and (not message.user_id or anonymous.get("user_id") in (None, "", message.user_id)):
-                return anonymous["_id"]
-        if message.user_id:
-            return new_profile_id(workspace, "userId", message.user_id)
-        return new_profile_id(workspace, "anonymousId", message.anonymous_id)
+    @staticmethod
+    async def _previous(resolver: IdentityResolver, previous_id: str) -> Identifier:
+        """An alias's previousId: a userId it already names is followed (never claimed again), else an anonymousId."""
+        as_user = Identifier("userId", previous_id, claim=False)
+        if await resolver.is_claimed(as_user):
+            return as_user
+        return Identifier("anonymousId", previous_id)
 
-    async def _record(self, workspace: str, eid: str, profile_id: str, message: TrackingMessage) -> None:
-        """Store the event (once, whatever the retries) and mark its profile due for re-evaluation now."""
-        event = {
-            "workspace": workspace,
-            "profile_id": profile_id,
-            "message_id": message.message_id,
-            "type": message.type,
-            "event": message.event,
-            "name": message.name,
-            "user_id": message.user_id,
-            "anonymous_id": message.anonymous_id,
-            "properties": message.properties,
-            "traits": message.traits,
-            "context": message.context,
-            "timestamp": message.timestamp,
-            "received_at": message.received_at,
-            "sent_at": message.sent_at,
-            "original_timestamp": message.original_timestamp,
-        }
-        await self.store.events.update_one({"_id": eid}, {"$setOnInsert": event}, upsert=True)
-        # `seq` lets a worker that finishes after this mark see that the profile changed under it.
-        await self.store.due.update_one(
-            {"_id": profile_id},
-            {"$set": {"workspace": workspace, "due_at": message.received_at}, "$inc": {"seq": 1}},
-            upsert=True,
-        )
+    async def _record(self, workspace: str, profiles: list[UpdateOne], events: list[UpdateOne], due: list[str],
+                      now: datetime) -> None:
+        """Profiles, then events, then due marks: a message's event exists only once all it says is applied."""
+        if profiles:
+            await self.store.profiles.bulk_write(profiles, ordered=True)
+        if events:
+            await self.store.events.bulk_write(events, ordered=False)
+        if due:
+            # `seq` lets a worker that finishes after this mark see that the profile changed under it.
+            await self.store.due.bulk_write([
+                UpdateOne({"_id": p}, {"$set": {"workspace": workspace, "due_at": now}, "$inc": {"seq": 1}},
+                          upsert=True) for p in due], ordered=False)

@@ -7,9 +7,13 @@ from typing import Any
 
 from services.common.errors import ValidationError
 
-TYPES = ("identify", "track", "page", "screen")
+TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # Keys from senders become field paths in the store: `$` would be an operator, `.` a path step, NUL invalid.
 _BAD_KEY = re.compile(r"^\$|[.\x00]")
+# Values SDKs send when they have no id (Segment's blocked values): taken as no identifier at all, so that one
+# profile does not collect every "anonymous" visitor.
+_NO_ID = re.compile(r"^[0-]*$|^(null|undefined|anonymous|none|nil|nan|-1)$", re.IGNORECASE)
+MAX_MESSAGE_BYTES = 32 * 1024
 
 
 @dataclass
@@ -49,16 +53,25 @@ class TrackingMessage:
     received_at: datetime
     sent_at: datetime | None
     original_timestamp: datetime | None
+    group_id: str = ""
+    previous_id: str = ""
+    # The email the message tells of (traits, else context.traits), lower-cased; "" when none.
+    email: str = ""
 
-    @property
-    def email(self) -> str:
-        """The email the message tells of (identify traits, else context.traits), lower-cased."""
-        context_traits = self.context.get("traits")
-        for source in (self.traits, context_traits if isinstance(context_traits, dict) else {}):
-            email = source.get("email")
-            if isinstance(email, str) and email.strip():
-                return email.strip().lower()
-        return ""
+
+def identifier(value: str) -> str:
+    """The id as we use it: trimmed, and "" for the values SDKs send when they have none."""
+    value = value.strip()
+    return "" if _NO_ID.match(value) else value
+
+
+def _email(traits: dict[str, Any], context: dict[str, Any]) -> str:
+    context_traits = context.get("traits")
+    for source in (traits, context_traits if isinstance(context_traits, dict) else {}):
+        email = source.get("email")
+        if isinstance(email, str) and (found := identifier(email.lower())):
+            return found
+    return ""
 
 
 def check_keys(value: Any, path: str) -> None:
@@ -84,13 +97,22 @@ def parse_instant(text: str, name: str) -> datetime | None:
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
-def validate(raw: RawMessage, received_at: datetime) -> TrackingMessage:
+def validate(raw: RawMessage, received_at: datetime, size: int = 0) -> TrackingMessage:
+    """The message, checked; `size` is its encoded size in bytes where the caller knows it."""
+    if size > MAX_MESSAGE_BYTES:
+        raise ValidationError(f"a message may be at most {MAX_MESSAGE_BYTES // 1024} KB, this one is {size} bytes")
     if raw.type not in TYPES:
         raise ValidationError(f"type must be one of {', '.join(TYPES)}, not {raw.type!r}")
-    if not raw.user_id and not raw.anonymous_id:
+    user_id, anonymous_id = identifier(raw.user_id), identifier(raw.anonymous_id)
+    if not user_id and not anonymous_id:
         raise ValidationError("userId or anonymousId must not be empty")
-    if raw.type == "track" and not raw.event:
+    if raw.type == "track" and not raw.event.strip():
         raise ValidationError("event must not be empty for a track call")
+    if raw.type == "group" and not raw.group_id.strip():
+        raise ValidationError("groupId must not be empty for a group call")
+    previous_id = identifier(raw.previous_id)
+    if raw.type == "alias" and not (previous_id and user_id):
+        raise ValidationError("an alias call needs both userId and previousId")
     for name in ("properties", "traits", "context"):
         check_keys(getattr(raw, name), name)
     timestamp = parse_instant(raw.timestamp, "timestamp")
@@ -99,9 +121,9 @@ def validate(raw: RawMessage, received_at: datetime) -> TrackingMessage:
     return TrackingMessage(
         type=raw.type,
         message_id=raw.message_id,
-        user_id=raw.user_id,
-        anonymous_id=raw.anonymous_id,
-        event=raw.event,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        event=raw.event.strip(),
         name=raw.name,
         properties=raw.properties,
         traits=raw.traits,
@@ -110,6 +132,9 @@ def validate(raw: RawMessage, received_at: datetime) -> TrackingMessage:
         received_at=received_at,
         sent_at=sent_at,
         original_timestamp=original,
+        group_id=raw.group_id.strip(),
+        previous_id=previous_id,
+        email=_email(raw.traits, raw.context),
     )
 
 

@@ -41,6 +41,8 @@ class Profiles:
         """Every profile the identifier names (several only for a shared email); NotFoundError when none."""
         id_field, value = parse_identifier(identifier)
         docs = await self.store.profiles.find({"workspace": workspace, id_field: value}).sort("_id", 1).to_list(100)
+        docs = [await self._live(workspace, doc) for doc in docs]
+        docs = [doc for doc in docs if doc is not None]
         if not docs:
             raise NotFoundError(f"no profile with {identifier}")
         states = {
@@ -62,3 +64,14 @@ class Profiles:
             )
             for doc in docs
         ]
+
+    async def _live(self, workspace: str, doc: dict[str, Any]) -> dict[str, Any] | None:
+        """A merged profile answers as the profile it was merged into (its old id keeps working)."""
+        for _ in range(8):
+            if not doc.get("merged_into"):
+                return doc
+            found = await self.store.profiles.find_one({"_id": doc["merged_into"], "workspace": workspace})
+            if found is None:
+                return None
+            doc = found
+        return None

@@ -18,7 +18,11 @@ def test_identify_with_user_id_is_valid_and_defaults_to_arrival_time() -> None:
     [
         (RawMessage(type="identify"), "userId or anonymousId must not be empty"),
         (RawMessage(type="track", user_id="u"), "event must not be empty"),
-        (RawMessage(type="alias", user_id="u"), "type must be one of"),
+        (RawMessage(type="merge", user_id="u"), "type must be one of"),
+        (RawMessage(type="alias", user_id="u"), "alias call needs both userId and previousId"),
+        (RawMessage(type="group", user_id="u"), "groupId must not be empty"),
+        (RawMessage(type="identify", user_id="null", anonymous_id=" anonymous "), "userId or anonymousId"),
+        (RawMessage(type="identify", user_id="0", anonymous_id="-1"), "userId or anonymousId"),
         (RawMessage(type="identify", user_id="u", timestamp="yesterday"), "timestamp 'yesterday'"),
         (RawMessage(type="identify", user_id="u", traits={"$set": 1}), "traits: key '$set'"),
         (RawMessage(type="track", user_id="u", event="E", properties={"a": {"b.c": 1}}), "properties.a: key 'b.c'"),
