@@ -62,6 +62,29 @@ class Resolution:
     merged: list[str] = field(default_factory=list)
 
 
+def decide(found: list[tuple[Identifier, str, str]], user_id: str) -> Resolution:
+    """The rules, pure: given (identifier, owning profile, that profile's userId) for each identifier already
+    owned, in priority order, and the message's userId, which profile survives, which merge into it and which
+    identifiers are dropped. An empty `profile_id` means none is owned: the person is new."""
+
+    def another_user(user: str, owner_user: str) -> bool:
+        return bool(user) and owner_user not in ("", user)
+
+    dropped = [i for i, _, owner_user in found if another_user(user_id, owner_user)]
+    fits = [(i, owner, owner_user) for i, owner, owner_user in found if not another_user(user_id, owner_user)]
+    if not fits:
+        return Resolution("", dropped)
+    survivor, user = next(((owner, u) for _, owner, u in fits if u), (fits[0][1], ""))
+    user = user_id or user
+    merged: list[str] = []
+    for identifier, owner, owner_user in fits:
+        if another_user(user, owner_user):
+            dropped.append(identifier)
+        elif owner != survivor and owner not in merged:
+            merged.append(owner)
+    return Resolution(survivor, dropped, merged)
+
+
 class _Conflict(Exception):
     """Someone changed an identity under us; resolve again from fresh state."""
 
@@ -140,28 +163,12 @@ class IdentityResolver:
         return profile.user_id if profile else ""
 
     async def _resolve_once(self, identifiers: list[Identifier], user_id: str) -> Resolution:
-        resolution = Resolution(profile_id="")
-        found: list[tuple[Identifier, str]] = []
-        for identifier in identifiers:
-            owner = await self._owner(identifier)
-            if owner is None:
-                continue
-            if user_id and self._user(owner) not in ("", user_id):
-                resolution.dropped.append(identifier)
-            else:
-                found.append((identifier, owner))
-        if found:
-            survivor = next((p for _, p in found if self._user(p)), found[0][1])
-            user = user_id or self._user(survivor)
-            for identifier, owner in found:
-                if user and self._user(owner) not in ("", user):
-                    resolution.dropped.append(identifier)
-                elif owner != survivor and owner not in resolution.merged:
-                    resolution.merged.append(owner)
-        else:
+        found = [(i, owner, self._user(owner)) for i in identifiers if (owner := await self._owner(i))]
+        resolution = decide(found, user_id)
+        if not resolution.profile_id:
             first = next(i for i in identifiers if i not in resolution.dropped)
-            survivor = new_profile_id(self.workspace, first)
-        resolution.profile_id = survivor
+            resolution.profile_id = new_profile_id(self.workspace, first)
+        survivor = resolution.profile_id
 
         if user_id and self._user(survivor) != user_id:
             await self._give_user(survivor, user_id)
