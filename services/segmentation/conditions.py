@@ -1,0 +1,205 @@
+"""Audience conditions, each kind evaluated two ways that must agree (DESIGN.md, "the audience model"):
+
+- `evaluate(conditions, profile, refs, now)`: in memory, over one profile's events, traits, computed traits and memberships
+  at an instant `now` (the workers);
+- `conditions_expr(conditions, refs, now)`: one MongoDB aggregation expression over a profile document that
+  carries its events (`__events`) and its state (`__state`), for every profile of a workspace at once (backfill,
+  preview, member listing).
+
+`tests/integration/test_evaluators_agree.py` holds the two against each other on random definitions and histories.
+
+Windows are closed intervals, so both evaluators treat an event exactly at a boundary alike: `quick` is
+[now - last, now], `relative` [now - from, now - to], `absolute` [start, end]; `before`/`after` are strict.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.segmentation.definitions import span_seconds
+from services.segmentation.values import (
+    MISSING,
+    Expr,
+    get_path,
+    literal_instant,
+    negate,
+    path_expr,
+    test,
+    test_expr,
+)
+
+ACTIVITY_TYPES = ("track", "page", "screen")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """An interval of instants; None is unbounded; `strict` excludes the bound itself."""
+
+    low: datetime | None = None
+    high: datetime | None = None
+    strict: bool = False
+
+
+def bounds(window: dict[str, Any] | None, now: datetime) -> Bounds:
+    if not window:
+        return Bounds()
+    kind = window["kind"]
+    if kind == "quick":
+        return Bounds(now - timedelta(seconds=span_seconds(window["last"])), now)
+    if kind == "relative":
+        return Bounds(now - timedelta(seconds=span_seconds(window["from"])),
+                      now - timedelta(seconds=span_seconds(window["to"])))
+    if kind == "absolute":
+        return Bounds(literal_instant(window["start"]), literal_instant(window["end"]))
+    at = literal_instant(window["at"])
+    return Bounds(high=at, strict=True) if kind == "before" else Bounds(low=at, strict=True)
+
+
+def within(instant: datetime, b: Bounds) -> bool:
+    if b.low is not None and (instant <= b.low if b.strict else instant < b.low):
+        return False
+    return b.high is None or (instant < b.high if b.strict else instant <= b.high)
+
+
+def within_expr(instant: Expr, b: Bounds) -> Expr:
+    tests = []
+    if b.low is not None:
+        tests.append({"$gt" if b.strict else "$gte": [instant, b.low]})
+    if b.high is not None:
+        tests.append({"$lt" if b.strict else "$lte": [instant, b.high]})
+    return {"$and": tests} if tests else True
+
+
+# ---- which events an event condition (or a computed trait) looks at ----
+
+def _types(event: dict[str, Any]) -> tuple[str, ...]:
+    if event.get("type"):
+        return (event["type"],)
+    return ("track",) if event.get("name") else ACTIVITY_TYPES
+
+
+def event_matches(event: dict[str, Any], spec: dict[str, Any], b: Bounds) -> bool:
+    """Whether one stored event is of the kind `spec` names, passes its filters and lies in the window."""
+    if event["type"] not in _types(spec):
+        return False
+    if spec.get("name") and (event.get("event") if event["type"] == "track" else event.get("name")) != spec["name"]:
+        return False
+    properties = event.get("properties") or {}
+    if not all(test(f["op"], get_path(properties, f["property"]), f.get("value")) for f in spec.get("where", [])):
+        return False
+    return within(event["timestamp"], b)
+
+
+def event_match_expr(root: str, spec: dict[str, Any], b: Bounds) -> Expr:
+    """`event_matches` as an expression over the event at `root` (`$$this` in a $filter, `$$ROOT` in a pipeline)."""
+    tests: list[Expr] = [{"$in": [f"{root}.type", list(_types(spec))]}]
+    if spec.get("name"):
+        named = {"$cond": [{"$eq": [f"{root}.type", "track"]}, f"{root}.event", f"{root}.name"]}
+        tests.append({"$eq": [named, {"$literal": spec["name"]}]})
+    tests += [test_expr(f["op"], path_expr(f"{root}.properties", f["property"]), f.get("value"))
+              for f in spec.get("where", [])]
+    tests.append(within_expr(f"{root}.timestamp", b))
+    return {"$and": tests}
+
+
+def _count_holds(n: int, count: dict[str, Any] | None) -> bool:
+    op, value = (count or {}).get("op", "at_least"), (count or {}).get("value", 1)
+    return {"at_least": n >= value, "at_most": n <= value, "exactly": n == value}[op]
+
+
+def _count_expr(n: Expr, count: dict[str, Any] | None) -> Expr:
+    op, value = (count or {}).get("op", "at_least"), (count or {}).get("value", 1)
+    return {{"at_least": "$gte", "at_most": "$lte", "exactly": "$eq"}[op]: [n, value]}
+
+
+# ---- the tree ----
+
+@dataclass
+class ProfileData:
+    """What the in-memory evaluator sees of one profile."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    traits: dict[str, Any] = field(default_factory=dict)
+    computed: dict[str, Any] = field(default_factory=dict)  # computed trait name -> value (absent: its empty value)
+    audiences: set[str] = field(default_factory=set)  # names of the audiences the profile is in
+
+
+@dataclass(frozen=True)
+class References:
+    """What names in a definition stand for in the store: computed traits and audiences by id."""
+
+    computed_traits: dict[str, tuple[str, Any]] = field(default_factory=dict)  # name -> (id, empty value)
+    audiences: dict[str, str] = field(default_factory=dict)  # name -> id
+
+
+def _combine(results: Iterable[tuple[str, bool]]) -> bool:
+    required, not_required, optional = [], [], []
+    for mode, holds in results:
+        {"required": required, "not_required": not_required, "optional": optional}[mode].append(holds)
+    return all(required) and not any(not_required) and (any(optional) if optional else True)
+
+
+def _combine_expr(results: list[tuple[str, Expr]]) -> Expr:
+    tests = [e for mode, e in results if mode == "required"]
+    tests += [negate(e) for mode, e in results if mode == "not_required"]
+    optional = [e for mode, e in results if mode == "optional"]
+    if optional:
+        tests.append({"$or": optional})
+    return {"$and": tests}
+
+
+def _holds(condition: dict[str, Any], profile: ProfileData, refs: References, now: datetime) -> bool:
+    if "event" in condition:
+        spec = condition["event"]
+        b = bounds(spec.get("window"), now)
+        return _count_holds(sum(1 for e in profile.events if event_matches(e, spec, b)), spec.get("count"))
+    if "trait" in condition:
+        t = condition["trait"]
+        return test(t["op"], get_path(profile.traits, t["path"]), t.get("value"))
+    if "computed_trait" in condition:
+        c = condition["computed_trait"]
+        empty = refs.computed_traits[c["name"]][1]
+        return test(c["op"], profile.computed.get(c["name"], MISSING if empty is None else empty), c.get("value"))
+    if "audience" in condition:
+        return (condition["audience"]["name"] in profile.audiences) == condition["audience"].get("member", False)
+    return evaluate(condition["group"]["conditions"], profile, refs, now)
+
+
+def evaluate(conditions: list[dict[str, Any]], profile: ProfileData, refs: References, now: datetime) -> bool:
+    return _combine((c["mode"], _holds(c, profile, refs, now)) for c in conditions)
+
+
+def _state(field_name: str) -> Expr:
+    return path_expr({"$arrayElemAt": ["$__state", 0]}, field_name)
+
+
+def _expr(condition: dict[str, Any], refs: References, now: datetime) -> Expr:
+    if "event" in condition:
+        spec = condition["event"]
+        matching = {"$filter": {"input": {"$ifNull": ["$__events", []]},
+                                "cond": event_match_expr("$$this", spec, bounds(spec.get("window"), now))}}
+        return _count_expr({"$size": matching}, spec.get("count"))
+    if "trait" in condition:
+        t = condition["trait"]
+        return test_expr(t["op"], path_expr("$traits", t["path"]), t.get("value"))
+    if "computed_trait" in condition:
+        c = condition["computed_trait"]
+        trait_id, empty = refs.computed_traits[c["name"]]
+        value = {"$getField": {"field": {"$literal": trait_id}, "input": {"$ifNull": [_state("computed"), {}]}}}
+        if empty is not None:
+            value = {"$ifNull": [value, {"$literal": empty}]}
+        return test_expr(c["op"], value, c.get("value"))
+    if "audience" in condition:
+        member = {"$in": [refs.audiences[condition["audience"]["name"]], {"$ifNull": [_state("audiences"), []]}]}
+        return member if condition["audience"].get("member", False) else negate(member)
+    return conditions_expr(condition["group"]["conditions"], refs, now)
+
+
+def conditions_expr(conditions: list[dict[str, Any]], refs: References, now: datetime) -> Expr:
+    return _combine_expr([(c["mode"], _expr(c, refs, now)) for c in conditions])
+
+
+def uses(conditions: list[dict[str, Any]], kind: str) -> bool:
+    """Whether any condition (groups included) is of `kind`: the pipeline joins only what is needed."""
+    return any(kind in c or ("group" in c and uses(c["group"]["conditions"], kind)) for c in conditions)
