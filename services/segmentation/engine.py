@@ -1,0 +1,189 @@
+"""The engine: audiences and computed traits over a whole workspace, pushed down to the store.
+
+Backfill computes a definition's result with one aggregation (conditions.conditions_expr, computed.pipeline) and
+writes only the *difference* to what `profile_state` holds, so readers always see the old result or the new one,
+never an empty one in between. A change then flows on to the audiences that refer to what changed, in dependency
+order (cycles are refused when definitions are saved).
+"""
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from pymongo import UpdateOne
+
+from services.common.clock import Clock, utc_now
+from services.common.store import Store
+from services.segmentation import computed
+from services.segmentation.conditions import References, conditions_expr, uses
+
+log = logging.getLogger(__name__)
+
+type Progress = Callable[[float], Awaitable[None]]
+_BULK = 500
+
+
+async def _no_progress(fraction: float) -> None:
+    return None
+
+
+def _audience_names(conditions: list[dict[str, Any]]) -> set[str]:
+    names: set[str] = set()
+    for c in conditions:
+        if "audience" in c:
+            names.add(c["audience"]["name"])
+        elif "group" in c:
+            names |= _audience_names(c["group"]["conditions"])
+    return names
+
+
+def _computed_names(conditions: list[dict[str, Any]]) -> set[str]:
+    names: set[str] = set()
+    for c in conditions:
+        if "computed_trait" in c:
+            names.add(c["computed_trait"]["name"])
+        elif "group" in c:
+            names |= _computed_names(c["group"]["conditions"])
+    return names
+
+
+class Engine:
+    def __init__(self, store: Store, clock: Clock = utc_now) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def references(self, workspace: str) -> References:
+        traits = {d["name"]: (d["_id"], computed.empty(d["kind"])) async for d in
+                  self.store.computed_traits.find({"workspace": workspace}, {"name": 1, "kind": 1})}
+        audiences = {d["name"]: d["_id"] async for d in
+                     self.store.audiences.find({"workspace": workspace}, {"name": 1})}
+        return References(computed_traits=traits, audiences=audiences)
+
+    def audience_pipeline(self, workspace: str, conditions: list[dict[str, Any]], refs: References,
+                          now: datetime) -> list[dict[str, Any]]:
+        """Every live profile of the workspace that `conditions` admit at `now`, as `{_id}` documents."""
+        stages: list[dict[str, Any]] = [{"$match": {"workspace": workspace, "merged_into": {"$exists": False}}}]
+        if uses(conditions, "event"):
+            stages.append({"$lookup": {"from": "events", "localField": "_id", "foreignField": "profile_id",
+                                       "as": "__events"}})
+        if uses(conditions, "computed_trait") or uses(conditions, "audience"):
+            stages.append({"$lookup": {"from": "profile_state", "localField": "_id", "foreignField": "_id",
+                                       "as": "__state"}})
+        stages += [{"$match": {"$expr": conditions_expr(conditions, refs, now)}}, {"$project": {"_id": 1}}]
+        return stages
+
+    async def _members_now(self, workspace: str, conditions: list[dict[str, Any]]) -> set[str]:
+        refs = await self.references(workspace)
+        cursor = await self.store.profiles.aggregate(self.audience_pipeline(workspace, conditions, refs, self.clock()))
+        return {doc["_id"] async for doc in cursor}
+
+    async def preview(self, workspace: str, audience: dict[str, Any], sample: int = 10) -> tuple[int, list[str]]:
+        """How many profiles a (checked, unsaved) definition admits now, and a few of them."""
+        members = sorted(await self._members_now(workspace, audience["conditions"]))
+        return len(members), members[:sample]
+
+    async def members(self, workspace: str, audience_id: str, limit: int, cursor: str) -> tuple[list[str], str]:
+        """A page of an audience's stored members in profile id order; the cursor is the last id served."""
+        query: dict[str, Any] = {"workspace": workspace, "audiences": audience_id}
+        if cursor:
+            query["_id"] = {"$gt": cursor}
+        page = [d["_id"] async for d in
+                self.store.profile_state.find(query, {"_id": 1}).sort("_id", 1).limit(limit + 1)]
+        return page[:limit], (page[limit - 1] if len(page) > limit else "")
+
+    async def backfill(self, workspace: str, kind: str, definition_id: str, progress: Progress = _no_progress) -> None:
+        """Compute the definition over the whole workspace, store the difference, and carry it to dependents."""
+        if kind == "audience":
+            doc = await self.store.audiences.find_one({"_id": definition_id, "workspace": workspace})
+            if doc is None:
+                return
+            await self._backfill_audience(workspace, doc, progress)
+            await self._cascade(workspace, audiences={doc["name"]}, traits=set())
+        else:
+            doc = await self.store.computed_traits.find_one({"_id": definition_id, "workspace": workspace})
+            if doc is None:
+                return
+            await self._backfill_trait(workspace, doc, progress)
+            await self._cascade(workspace, audiences=set(), traits={doc["name"]})
+
+    async def _backfill_audience(self, workspace: str, doc: dict[str, Any], progress: Progress) -> None:
+        audience_id = doc["_id"]
+        wanted = await self._members_now(workspace, doc["conditions"])
+        await progress(0.5)
+        current = {d["_id"] async for d in
+                   self.store.profile_state.find({"workspace": workspace, "audiences": audience_id}, {"_id": 1})}
+        ops = [UpdateOne({"_id": p}, {"$addToSet": {"audiences": audience_id}, "$setOnInsert": {"workspace": workspace}},
+                         upsert=True) for p in sorted(wanted - current)]
+        ops += [UpdateOne({"_id": p, "workspace": workspace}, {"$pull": {"audiences": audience_id}})
+                for p in sorted(current - wanted)]
+        await self._write(ops, progress)
+        log.info("audience backfilled", extra={"workspace": workspace, "audience": doc["name"],
+                                               "members": len(wanted), "entered": len(wanted - current),
+                                               "exited": len(current - wanted)})
+
+    async def _backfill_trait(self, workspace: str, doc: dict[str, Any], progress: Progress) -> None:
+        trait_id, key = doc["_id"], f"computed.{doc['_id']}"
+        cursor = await self.store.events.aggregate(computed.pipeline(doc, workspace, self.clock()))
+        wanted = {d["_id"]: d["value"] async for d in cursor if d["value"] != computed.empty(doc["kind"])}
+        await progress(0.5)
+        current = {d["_id"]: d["computed"][trait_id] async for d in self.store.profile_state.find(
+            {"workspace": workspace, key: {"$exists": True}}, {key: 1})}
+        ops = [UpdateOne({"_id": p}, {"$set": {key: v}, "$setOnInsert": {"workspace": workspace}}, upsert=True)
+               for p, v in sorted(wanted.items()) if p not in current or current[p] != v]
+        ops += [UpdateOne({"_id": p, "workspace": workspace}, {"$unset": {key: ""}})
+                for p in sorted(current.keys() - wanted.keys())]
+        await self._write(ops, progress)
+        log.info("computed trait backfilled", extra={"workspace": workspace, "trait": doc["name"],
+                                                     "profiles": len(wanted), "changed": len(ops)})
+
+    async def _write(self, ops: list[UpdateOne], progress: Progress) -> None:
+        for start in range(0, len(ops), _BULK):
+            await self.store.profile_state.bulk_write(ops[start:start + _BULK], ordered=False)
+            await progress(0.5 + 0.5 * min(1.0, (start + _BULK) / len(ops)))
+        await progress(1.0)
+
+    async def _cascade(self, workspace: str, audiences: set[str], traits: set[str]) -> None:
+        """Re-backfill every audience that refers, directly or not, to the changed audiences or traits."""
+        definitions = [d async for d in self.store.audiences.find({"workspace": workspace})]
+        for doc in _dependents(definitions, audiences, traits):
+            await self._backfill_audience(workspace, doc, _no_progress)
+
+    async def forget(self, workspace: str, kind: str, definition_id: str) -> None:
+        """Remove a deleted definition's results from every profile."""
+        if kind == "audience":
+            await self.store.profile_state.update_many(
+                {"workspace": workspace, "audiences": definition_id}, {"$pull": {"audiences": definition_id}})
+        else:
+            key = f"computed.{definition_id}"
+            await self.store.profile_state.update_many(
+                {"workspace": workspace, key: {"$exists": True}}, {"$unset": {key: ""}})
+
+
+def dependency_order(definitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Audiences ordered so that each comes after the audiences it refers to (cycles are refused on save; should a
+    concurrent edit make one anyway, its members keep their given order)."""
+    names = {d["name"] for d in definitions}
+    ordered: list[dict[str, Any]] = []
+    pending = list(definitions)
+    while pending:
+        done = {d["name"] for d in ordered}
+        ready = [d for d in pending if not (_audience_names(d["conditions"]) & names) - done - {d["name"]}] or pending
+        ordered += ready
+        pending = [d for d in pending if d not in ready]
+    return ordered
+
+
+def _dependents(definitions: list[dict[str, Any]], audiences: set[str], traits: set[str]) -> list[dict[str, Any]]:
+    """The audiences a change to `audiences`/`traits` reaches, directly or through other audiences, in dependency
+    order."""
+    affected: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for d in definitions:
+            if d["name"] not in affected and (_audience_names(d["conditions"]) & (audiences | affected)
+                                              or _computed_names(d["conditions"]) & traits):
+                affected.add(d["name"])
+                grew = True
+    return [d for d in dependency_order(definitions) if d["name"] in affected]
