@@ -22,7 +22,10 @@ PROFILES = "profiles"  # ingest
 IDENTITIES = "identities"  # ingest: which profile owns each userId, email and anonymousId
 DUE = "due"  # ingest produces, segmentation consumes
 AUDIENCES = "audiences"  # segmentation
+COMPUTED_TRAITS = "computed_traits"  # segmentation
 PROFILE_STATE = "profile_state"  # segmentation: memberships and computed traits per profile
+MEMBERSHIP_LOG = "membership_log"  # segmentation: every entered/exited change
+LEASES = "leases"  # segmentation: which replica runs each singleton job
 
 INDEXES: dict[str, list[IndexModel]] = {
     WORKSPACES: [
@@ -38,8 +41,21 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     IDENTITIES: [IndexModel([("workspace", ASCENDING), ("profile_id", ASCENDING)], name="by_profile")],
     DUE: [IndexModel([("due_at", ASCENDING)], name="by_due_at")],
-    AUDIENCES: [IndexModel([("workspace", ASCENDING), ("name", ASCENDING)], name="by_name", unique=True)],
+    AUDIENCES: [
+        IndexModel([("workspace", ASCENDING), ("name", ASCENDING)], name="by_name", unique=True),
+        # The backfill runners' claim looks across workspaces for definitions whose lease ran out.
+        IndexModel([("status.state", ASCENDING), ("backfill_lease_until", ASCENDING)], name="by_backfill_lease"),
+    ],
+    COMPUTED_TRAITS: [
+        IndexModel([("workspace", ASCENDING), ("name", ASCENDING)], name="by_name", unique=True),
+        IndexModel([("status.state", ASCENDING), ("backfill_lease_until", ASCENDING)], name="by_backfill_lease"),
+    ],
     PROFILE_STATE: [IndexModel([("workspace", ASCENDING), ("audiences", ASCENDING)], name="by_audience")],
+    LEASES: [],
+    MEMBERSHIP_LOG: [
+        IndexModel([("workspace", ASCENDING), ("profile_id", ASCENDING), ("at", ASCENDING)], name="by_profile"),
+        IndexModel([("workspace", ASCENDING), ("at", ASCENDING), ("_id", ASCENDING)], name="by_time"),
+    ],
 }
 
 
@@ -78,13 +94,26 @@ class Store:
         return self.db[AUDIENCES]
 
     @property
+    def computed_traits(self) -> AsyncCollection[dict[str, Any]]:
+        return self.db[COMPUTED_TRAITS]
+
+    @property
     def profile_state(self) -> AsyncCollection[dict[str, Any]]:
         return self.db[PROFILE_STATE]
+
+    @property
+    def membership_log(self) -> AsyncCollection[dict[str, Any]]:
+        return self.db[MEMBERSHIP_LOG]
+
+    @property
+    def leases(self) -> AsyncCollection[dict[str, Any]]:
+        return self.db[LEASES]
 
     async def ensure_indexes(self, *names: str) -> None:
         """Create the indexes of the named collections (the ones the calling service writes); idempotent."""
         for name in names:
-            await self.db[name].create_indexes(INDEXES[name])
+            if INDEXES[name]:
+                await self.db[name].create_indexes(INDEXES[name])
         log.info("indexes ensured", extra={"collections": list(names)})
 
     async def ping(self) -> None:

@@ -162,6 +162,5 @@ class Ingestor:
             await self.store.events.bulk_write(events, ordered=False)
         if due:
             # `seq` lets a worker that finishes after this mark see that the profile changed under it.
-            await self.store.due.bulk_write([
-                UpdateOne({"_id": p}, {"$set": {"workspace": workspace, "due_at": now}, "$inc": {"seq": 1}},
-                          upsert=True) for p in due], ordered=False)
+            mark = {"$set": {"workspace": workspace, "due_at": now, "reason": "event"}, "$inc": {"seq": 1}}
+            await self.store.due.bulk_write([UpdateOne({"_id": p}, mark, upsert=True) for p in due], ordered=False)

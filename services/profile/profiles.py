@@ -19,6 +19,7 @@ class ProfileView:
     emails: list[str] = field(default_factory=list)
     traits: dict[str, Any] = field(default_factory=dict)
     audiences: list[str] = field(default_factory=list)
+    computed: dict[str, Any] = field(default_factory=dict)  # computed trait name -> value
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -48,9 +49,10 @@ class Profiles:
         states = {
             s["_id"]: s
             async for s in self.store.profile_state.find(
-                {"workspace": workspace, "_id": {"$in": [d["_id"] for d in docs]}}, {"audiences": 1}
+                {"workspace": workspace, "_id": {"$in": [d["_id"] for d in docs]}}, {"audiences": 1, "computed": 1}
             )
         }
+        audience_names, trait_names = await self._names(workspace, states.values())
         return [
             ProfileView(
                 id=doc["_id"],
@@ -58,12 +60,25 @@ class Profiles:
                 anonymous_ids=doc.get("anonymous_ids", []),
                 emails=doc.get("emails", []),
                 traits=doc.get("traits", {}),
-                audiences=sorted(states.get(doc["_id"], {}).get("audiences", [])),
+                audiences=sorted(audience_names[a] for a in states.get(doc["_id"], {}).get("audiences", [])
+                                 if a in audience_names),
+                computed={trait_names[t]: v for t, v in states.get(doc["_id"], {}).get("computed", {}).items()
+                          if t in trait_names},
                 created_at=doc.get("created_at"),
                 updated_at=doc.get("updated_at"),
             )
             for doc in docs
         ]
+
+    async def _names(self, workspace: str, states: Any) -> tuple[dict[str, str], dict[str, str]]:
+        """Memberships and computed values are stored by definition id (names may change): name them."""
+        audience_ids = {a for s in states for a in s.get("audiences", [])}
+        trait_ids = {t for s in states for t in s.get("computed", {})}
+        audiences = {d["_id"]: d["name"] async for d in self.store.audiences.find(
+            {"workspace": workspace, "_id": {"$in": sorted(audience_ids)}}, {"name": 1})} if audience_ids else {}
+        traits = {d["_id"]: d["name"] async for d in self.store.computed_traits.find(
+            {"workspace": workspace, "_id": {"$in": sorted(trait_ids)}}, {"name": 1})} if trait_ids else {}
+        return audiences, traits
 
     async def _live(self, workspace: str, doc: dict[str, Any]) -> dict[str, Any] | None:
         """A merged profile answers as the profile it was merged into (its old id keeps working)."""

@@ -25,6 +25,7 @@ def profile_message(view: ProfileView) -> profile_pb2.Profile:
         emails=view.emails,
         traits=dict_to_struct(view.traits),
         audiences=view.audiences,
+        computed=dict_to_struct(view.computed),
         created_at=_timestamp(view.created_at),
         updated_at=_timestamp(view.updated_at),
     )

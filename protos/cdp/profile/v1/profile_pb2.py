@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63\x64p/profile/v1/profile.proto\x12\x0e\x63\x64p.profile.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\'\n\x11GetProfileRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"\xe9\x01\n\x07Profile\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x15\n\ranonymous_ids\x18\x03 \x03(\t\x12\x0e\n\x06\x65mails\x18\x04 \x03(\t\x12\'\n\x06traits\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\taudiences\x18\x06 \x03(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x12GetProfileResponse\x12)\n\x08profiles\x18\x01 \x03(\x0b\x32\x17.cdp.profile.v1.Profile2e\n\x0eProfileService\x12S\n\nGetProfile\x12!.cdp.profile.v1.GetProfileRequest\x1a\".cdp.profile.v1.GetProfileResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63\x64p/profile/v1/profile.proto\x12\x0e\x63\x64p.profile.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\'\n\x11GetProfileRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"\x94\x02\n\x07Profile\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x15\n\ranonymous_ids\x18\x03 \x03(\t\x12\x0e\n\x06\x65mails\x18\x04 \x03(\t\x12\'\n\x06traits\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\taudiences\x18\x06 \x03(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x08\x63omputed\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\"?\n\x12GetProfileResponse\x12)\n\x08profiles\x18\x01 \x03(\x0b\x32\x17.cdp.profile.v1.Profile2e\n\x0eProfileService\x12S\n\nGetProfile\x12!.cdp.profile.v1.GetProfileRequest\x1a\".cdp.profile.v1.GetProfileResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,9 +36,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPROFILEREQUEST']._serialized_start=111
   _globals['_GETPROFILEREQUEST']._serialized_end=150
   _globals['_PROFILE']._serialized_start=153
-  _globals['_PROFILE']._serialized_end=386
-  _globals['_GETPROFILERESPONSE']._serialized_start=388
-  _globals['_GETPROFILERESPONSE']._serialized_end=451
-  _globals['_PROFILESERVICE']._serialized_start=453
-  _globals['_PROFILESERVICE']._serialized_end=554
+  _globals['_PROFILE']._serialized_end=429
+  _globals['_GETPROFILERESPONSE']._serialized_start=431
+  _globals['_GETPROFILERESPONSE']._serialized_end=494
+  _globals['_PROFILESERVICE']._serialized_start=496
+  _globals['_PROFILESERVICE']._serialized_end=597
 # @@protoc_insertion_point(module_scope)

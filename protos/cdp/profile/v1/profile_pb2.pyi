@@ -17,7 +17,7 @@ class GetProfileRequest(_message.Message):
     def __init__(self, identifier: _Optional[str] = ...) -> None: ...
 
 class Profile(_message.Message):
-    __slots__ = ("id", "user_id", "anonymous_ids", "emails", "traits", "audiences", "created_at", "updated_at")
+    __slots__ = ("id", "user_id", "anonymous_ids", "emails", "traits", "audiences", "created_at", "updated_at", "computed")
     ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     ANONYMOUS_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -26,6 +26,7 @@ class Profile(_message.Message):
     AUDIENCES_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_FIELD_NUMBER: _ClassVar[int]
     id: str
     user_id: str
     anonymous_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -34,7 +35,8 @@ class Profile(_message.Message):
     audiences: _containers.RepeatedScalarFieldContainer[str]
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., user_id: _Optional[str] = ..., anonymous_ids: _Optional[_Iterable[str]] = ..., emails: _Optional[_Iterable[str]] = ..., traits: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., audiences: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    computed: _struct_pb2.Struct
+    def __init__(self, id: _Optional[str] = ..., user_id: _Optional[str] = ..., anonymous_ids: _Optional[_Iterable[str]] = ..., emails: _Optional[_Iterable[str]] = ..., traits: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., audiences: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., computed: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class GetProfileResponse(_message.Message):
     __slots__ = ("profiles",)

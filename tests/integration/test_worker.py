@@ -1,0 +1,169 @@
+"""The due-queue worker against the real store, with a clock the test moves: windows open and close on time."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from services.common.store import Store
+from services.segmentation.worker import DueWorker
+from tests.conftest import Tenant
+
+T0 = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def put_definitions(store: Store, tenant: Tenant, audiences: list[dict[str, Any]],
+                          traits: list[dict[str, Any]] = ()) -> dict[str, str]:
+    ids = {}
+    for trait in traits:
+        ids[trait["name"]] = str(uuid.uuid4())
+        await store.computed_traits.insert_one({"_id": ids[trait["name"]], "workspace": tenant.name, **trait})
+    for audience in audiences:
+        ids[audience["name"]] = str(uuid.uuid4())
+        await store.audiences.insert_one({"_id": ids[audience["name"]], "workspace": tenant.name, **audience})
+    return ids
+
+
+async def put_profile(store: Store, tenant: Tenant, events: list[tuple[str, datetime, dict[str, Any]]],
+                      traits: dict[str, Any] | None = None) -> str:
+    """A profile with events, marked due now, as ingest leaves it."""
+    profile_id = str(uuid.uuid4())
+    await store.profiles.insert_one({"_id": profile_id, "workspace": tenant.name, "traits": traits or {}})
+    if events:
+        await store.events.insert_many([
+            {"_id": str(uuid.uuid4()), "workspace": tenant.name, "profile_id": profile_id, "type": "track",
+             "event": name, "name": "", "properties": props, "timestamp": at} for name, at, props in events])
+    await store.due.update_one({"_id": profile_id}, {"$set": {"workspace": tenant.name, "due_at": T0,
+                                                             "reason": "event"}, "$inc": {"seq": 1}}, upsert=True)
+    return profile_id
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="module")
+async def store(mongodb_uri: str) -> AsyncIterator[Store]:
+    """A database of this module's own: the suite's segmentation replicas must not claim what these tests queue."""
+    private = Store(mongodb_uri, f"worker_{uuid.uuid4().hex[:12]}", appname="tests")
+    await private.ensure_indexes("due", "profile_state", "membership_log")
+    yield private
+    await private.client.drop_database(private.db.name)
+    await private.close()
+
+
+@pytest.fixture
+def tenant() -> Tenant:
+    return Tenant(f"w{uuid.uuid4().hex[:10]}/marketing/MARKETING", "", "")
+
+
+@pytest.fixture
+def worker(store: Store, clock: Clock) -> DueWorker:
+    return DueWorker(store, owner=f"test-{uuid.uuid4()}", clock=clock)
+
+
+async def drain(worker: DueWorker) -> None:
+    while await worker.run_once():
+        pass
+
+
+async def memberships(store: Store, profile_id: str) -> set[str]:
+    return set((await store.profile_state.find_one({"_id": profile_id}) or {}).get("audiences", []))
+
+
+async def test_a_quick_window_expires_on_time_and_the_change_is_logged(
+    store: Store, tenant: Tenant, worker: DueWorker, clock: Clock
+) -> None:
+    ids = await put_definitions(store, tenant, [{"name": "recent", "conditions": [
+        {"mode": "required", "event": {"name": "Visited", "window": {"kind": "quick", "last": {"amount": 1, "unit": "minutes"}}}}]}])
+    profile = await put_profile(store, tenant, [("Visited", T0 - timedelta(seconds=20), {})])
+    await drain(worker)
+    assert await memberships(store, profile) == {ids["recent"]}
+    due = await store.due.find_one({"_id": profile})
+    assert due["due_at"] == T0 + timedelta(seconds=40, milliseconds=1) and "lease_until" not in due
+
+    clock.now = T0 + timedelta(seconds=40)  # the edge itself: still inside
+    await drain(worker)
+    assert await memberships(store, profile) == {ids["recent"]}
+    clock.now = T0 + timedelta(seconds=40, milliseconds=1)
+    await drain(worker)
+    assert await memberships(store, profile) == set()
+    assert await store.due.find_one({"_id": profile}) is None  # nothing can change without new data
+    log = await store.membership_log.find({"profile_id": profile}).sort("at", 1).to_list(None)
+    assert [(e["audience"], e["change"], e["reason"]) for e in log] == [
+        ("recent", "entered", "event"), ("recent", "exited", "time")]
+
+
+async def test_a_relative_window_is_entered_later_with_no_new_event(
+    store: Store, tenant: Tenant, worker: DueWorker, clock: Clock
+) -> None:
+    ids = await put_definitions(store, tenant, [{"name": "lapsed", "conditions": [
+        {"mode": "required", "event": {"window": {"kind": "relative", "from": {"amount": 90, "unit": "days"},
+                                                  "to": {"amount": 30, "unit": "days"}}}},
+        {"mode": "not_required", "event": {"window": {"kind": "quick", "last": {"amount": 30, "unit": "days"}}}}]}])
+    profile = await put_profile(store, tenant, [("Bought", T0 - timedelta(days=29), {})])
+    await drain(worker)
+    assert await memberships(store, profile) == set()
+    clock.now = T0 + timedelta(days=1)  # exactly 30 days ago: inside both closed windows, so not yet lapsed
+    await drain(worker)
+    assert await memberships(store, profile) == set()
+    clock.now = T0 + timedelta(days=1, milliseconds=1)
+    await drain(worker)
+    assert await memberships(store, profile) == {ids["lapsed"]}
+    clock.now = T0 + timedelta(days=61, milliseconds=1)
+    await drain(worker)
+    assert await memberships(store, profile) == set()
+
+
+async def test_computed_traits_feed_audiences(store: Store, tenant: Tenant, worker: DueWorker) -> None:
+    ids = await put_definitions(
+        store, tenant,
+        [{"name": "big spenders", "conditions": [
+            {"mode": "required", "computed_trait": {"name": "total_revenue", "op": "gt", "value": 500}}]}],
+        [{"name": "total_revenue", "kind": "sum", "property": "revenue", "event": {"name": "Order Completed"}}])
+    big = await put_profile(store, tenant, [("Order Completed", T0 - timedelta(days=3), {"revenue": 400}),
+                                            ("Order Completed", T0 - timedelta(days=1), {"revenue": 150.5})])
+    small = await put_profile(store, tenant, [("Order Completed", T0, {"revenue": 20})])
+    await drain(worker)
+    assert await memberships(store, big) == {ids["big spenders"]}
+    assert (await store.profile_state.find_one({"_id": big}))["computed"] == {ids["total_revenue"]: 550.5}
+    assert await memberships(store, small) == set()
+
+
+async def test_an_event_during_evaluation_keeps_the_profile_due(
+    store: Store, tenant: Tenant, worker: DueWorker, clock: Clock
+) -> None:
+    await put_definitions(store, tenant, [{"name": "any", "conditions": [{"mode": "required", "event": {}}]}])
+    profile = await put_profile(store, tenant, [])
+    claim = await worker._claim()
+    assert claim is not None and claim.profile_id == profile
+    # Ingest marks the profile again while the worker holds it.
+    await store.due.update_one({"_id": profile}, {"$set": {"due_at": T0}, "$inc": {"seq": 1}})
+    await worker.evaluate(claim, await worker.definitions(tenant.name))
+    due = await store.due.find_one({"_id": profile})
+    assert due is not None and due["due_at"] == T0 and "lease_until" not in due
+
+
+async def test_a_dead_workers_lease_runs_out_and_another_takes_the_profile(
+    store: Store, tenant: Tenant, clock: Clock
+) -> None:
+    await put_definitions(store, tenant, [{"name": "any", "conditions": [{"mode": "required", "event": {}}]}])
+    profile = await put_profile(store, tenant, [("Visited", T0, {})])
+    dead = DueWorker(store, owner="dead", clock=clock)
+    assert (await dead._claim()).profile_id == profile  # claims, then "dies"
+    alive = DueWorker(store, owner="alive", clock=clock)
+    assert await alive.run_once() == 0 or await store.due.find_one({"_id": profile, "lease_owner": "dead"})
+    clock.now = T0 + timedelta(seconds=31)
+    await drain(alive)
+    assert await memberships(store, profile) != set()
