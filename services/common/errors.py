@@ -19,3 +19,7 @@ class ConflictError(DomainError):
 
 class UnauthenticatedError(DomainError):
     """The call does not say which workspace it acts for."""
+
+
+class InUseError(DomainError):
+    """The thing cannot be changed or removed because another thing depends on it (say which)."""

@@ -21,6 +21,7 @@ from pymongo.errors import ConnectionFailure
 from services.common.errors import (
     ConflictError,
     DomainError,
+    InUseError,
     NotFoundError,
     UnauthenticatedError,
     ValidationError,
@@ -36,6 +37,7 @@ _CODES: dict[type[DomainError], grpc.StatusCode] = {
     ValidationError: grpc.StatusCode.INVALID_ARGUMENT,
     NotFoundError: grpc.StatusCode.NOT_FOUND,
     ConflictError: grpc.StatusCode.ALREADY_EXISTS,
+    InUseError: grpc.StatusCode.FAILED_PRECONDITION,
     UnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
 }
 

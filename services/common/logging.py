@@ -39,3 +39,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Per-request access lines from uvicorn duplicate what the gateway logs itself.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # APScheduler logs every run of every job at INFO: several lines a second from the claim loop.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -1,13 +1,18 @@
-"""The audience definition format: checking a definition before anything is stored.
+"""The definition formats (audiences, computed traits): checking a definition before anything is stored.
 
 A definition is kept in the store exactly in the public JSON shape (the protos mirror it), so this module is the
 one place that says what a valid one is. Errors name the offending field by its path, e.g.
 `conditions[1].event.where[0].op`, so a builder can show them next to the field.
+
+Everything here is pure: checks that need the store (do referenced audiences and computed traits exist?) live in
+`audiences.py`, which uses `references` and `find_cycle` from here.
 """
 
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from services.common.errors import ValidationError
 
@@ -19,6 +24,8 @@ UNITS = ("minutes", "hours", "days", "weeks")
 WINDOW_KINDS = ("quick", "relative", "absolute", "before", "after")
 EVENT_TYPES = ("track", "page", "screen")
 KINDS = ("event", "trait", "computed_trait", "audience", "group")
+COMPUTED_KINDS = ("count", "sum", "avg", "min", "max", "most_frequent", "first", "last", "unique_list",
+                  "unique_list_count")
 MAX_NAME = 200
 MAX_DEPTH = 5
 _PATH = re.compile(r"^[^$.\x00][^.\x00]*(\.[^$.\x00][^.\x00]*)*$")
@@ -110,11 +117,16 @@ def _check_window(window: dict[str, Any], path: str) -> None:
         _check_instant(window.get("at"), f"{path}.at")
 
 
-def _check_event(event: dict[str, Any], path: str) -> None:
+def _check_event_filter(event: dict[str, Any], path: str) -> None:
+    """Which events: the part an event condition shares with a computed trait's `event`."""
     if "type" in event:
         _one_of(event["type"], EVENT_TYPES, f"{path}.type")
     for i, test in enumerate(event.get("where", [])):
         _check_test(test, "property", f"{path}.where[{i}]")
+
+
+def _check_event(event: dict[str, Any], path: str) -> None:
+    _check_event_filter(event, path)
     if "count" in event:
         _one_of(event["count"].get("op"), COUNT_OPS, f"{path}.count.op")
         if event["count"].get("value", 0) < 0:
@@ -150,21 +162,85 @@ def check_conditions(conditions: list[dict[str, Any]], path: str = "conditions",
             check_conditions(body.get("conditions", []), f"{here}.group.conditions", depth + 1)
 
 
-def check_audience(definition: dict[str, Any]) -> dict[str, Any]:
-    """The definition, checked, with its name trimmed; raises ValidationError naming the first bad field."""
-    name = check_name(definition.get("name"))
+def check_audience(definition: dict[str, Any], require_name: bool = True) -> dict[str, Any]:
+    """The definition, checked, with its name trimmed; raises ValidationError naming the first bad field.
+
+    `require_name=False` is for previews of unsaved drafts: a missing name is then `""`, which nothing can refer to.
+    """
+    name = check_name(definition.get("name")) if require_name or definition.get("name") else ""
     check_conditions(definition.get("conditions", []))
-    for reference in referenced_audiences(definition["conditions"]):
-        if reference == name:
-            raise ValidationError(f"conditions: audience {name!r} cannot refer to itself")
+    for reference in references(definition["conditions"]):
+        if reference.kind == "audience" and reference.name == name:
+            raise _fail(reference.path, f"audience {name!r} cannot refer to itself")
     return {**definition, "name": name}
 
 
+def check_computed_trait(definition: dict[str, Any]) -> dict[str, Any]:
+    """The computed trait's stored fields, checked: every field present, `None` where the definition has none
+    (no property for `count`, no window for all time), `{}` for "every event"."""
+    name = check_name(definition.get("name"))
+    kind = definition.get("kind")
+    _one_of(kind, COMPUTED_KINDS, "kind")
+    prop = definition.get("property") or None
+    if kind == "count" and prop is not None:
+        raise _fail("property", "count takes no property: it counts the matching events")
+    if kind != "count":
+        if prop is None:
+            raise _fail("property", f"{kind} needs the event property it reads, e.g. revenue")
+        _check_path(prop, "property")
+    event = definition.get("event") or {}
+    _check_event_filter(event, "event")
+    window = definition.get("window")
+    if window is not None:
+        _check_window(window, "window")
+    return {"name": name, "description": definition.get("description", ""), "kind": kind, "property": prop,
+            "event": event, "window": window}
+
+
+type ReferenceKind = Literal["audience", "computed_trait"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A condition that names another definition: which kind, which name, and where in the definition."""
+
+    kind: ReferenceKind
+    name: str
+    path: str
+
+
+def references(conditions: list[dict[str, Any]], path: str = "conditions") -> list[Reference]:
+    """Every audience and computed-trait reference in a condition tree, in document order, groups included."""
+    found: list[Reference] = []
+    for i, condition in enumerate(conditions):
+        here = f"{path}[{i}]"
+        for kind in ("audience", "computed_trait"):
+            if kind in condition:
+                found.append(Reference(kind, condition[kind]["name"].strip(), f"{here}.{kind}.name"))
+        if "group" in condition:
+            found += references(condition["group"].get("conditions", []), f"{here}.group.conditions")
+    return found
+
+
 def referenced_audiences(conditions: list[dict[str, Any]]) -> set[str]:
-    names: set[str] = set()
-    for condition in conditions:
-        if "audience" in condition:
-            names.add(condition["audience"]["name"].strip())
-        elif "group" in condition:
-            names |= referenced_audiences(condition["group"].get("conditions", []))
-    return names
+    return {r.name for r in references(conditions) if r.kind == "audience"}
+
+
+def find_cycle(graph: Mapping[str, Iterable[str]], start: str) -> list[str] | None:
+    """A cycle of audience names reachable from `start` through `graph` (name -> names it refers to), as the path
+    that closes it, e.g. `["a", "b", "a"]`; None when there is none. Names missing from the graph refer to nothing."""
+    path = [start]
+    finished: set[str] = set()
+    # Depth first with an explicit stack: a long chain of audiences must not hit Python's recursion limit.
+    stack = [iter(graph.get(start, ()))]
+    while stack:
+        following = next(stack[-1], None)
+        if following is None:
+            stack.pop()
+            finished.add(path.pop())
+        elif following in path:
+            return [*path[path.index(following):], following]
+        elif following not in finished:
+            path.append(following)
+            stack.append(iter(graph.get(following, ())))
+    return None

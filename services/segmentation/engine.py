@@ -17,6 +17,7 @@ from services.common.clock import Clock, utc_now
 from services.common.store import Store
 from services.segmentation import computed
 from services.segmentation.conditions import References, conditions_expr, uses
+from services.segmentation.definitions import references
 
 log = logging.getLogger(__name__)
 
@@ -29,23 +30,11 @@ async def _no_progress(fraction: float) -> None:
 
 
 def _audience_names(conditions: list[dict[str, Any]]) -> set[str]:
-    names: set[str] = set()
-    for c in conditions:
-        if "audience" in c:
-            names.add(c["audience"]["name"])
-        elif "group" in c:
-            names |= _audience_names(c["group"]["conditions"])
-    return names
+    return {r.name for r in references(conditions) if r.kind == "audience"}
 
 
 def _computed_names(conditions: list[dict[str, Any]]) -> set[str]:
-    names: set[str] = set()
-    for c in conditions:
-        if "computed_trait" in c:
-            names.add(c["computed_trait"]["name"])
-        elif "group" in c:
-            names |= _computed_names(c["group"]["conditions"])
-    return names
+    return {r.name for r in references(conditions) if r.kind == "computed_trait"}
 
 
 class Engine:

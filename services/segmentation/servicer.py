@@ -1,56 +1,141 @@
-"""SegmentationService over gRPC: proto in -> Audiences -> proto out.
+"""SegmentationService over gRPC: proto in -> Audiences / ComputedTraits -> proto out.
 
-Definitions cross as their proto3-JSON form, which is the public definition format itself.
+Definitions cross as their proto3-JSON form, which is the public definition format itself; the fields the service
+sets (id, status, version, times) are ignored when sent, so a definition read can be sent back as an update.
 """
 
 from typing import Any
 
 import grpc
-from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from cdp.segmentation.v1 import segmentation_pb2 as pb
 from cdp.segmentation.v1 import segmentation_pb2_grpc
+from services.common.errors import ValidationError
 from services.common.grpc_server import rpc, workspace_of
-from services.common.structs import normalize
+from services.common.proto_json import from_document, to_dict
 from services.segmentation.audiences import Audiences
+from services.segmentation.computed_traits_store import ComputedTraits
+from services.segmentation.definition_store import Definitions
 
-_SET_BY_SERVICE = ("id", "created_at", "updated_at")
-
-
-def definition(audience: pb.Audience) -> dict[str, Any]:
-    data = json_format.MessageToDict(audience, preserving_proto_field_name=True)
-    return normalize({k: v for k, v in data.items() if k not in _SET_BY_SERVICE})
+_SET_BY_SERVICE = ("id", "status", "version", "created_at", "updated_at")
 
 
-def audience_message(data: dict[str, Any]) -> pb.Audience:
-    message = json_format.ParseDict({k: v for k, v in data.items() if k not in _SET_BY_SERVICE}, pb.Audience())
-    message.id = data["id"]
-    message.created_at.FromDatetime(data["created_at"])
-    message.updated_at.FromDatetime(data["updated_at"])
-    return message
+def definition(message: Message) -> dict[str, Any]:
+    """A definition as sent, in its public JSON shape, without the fields the service sets."""
+    return {k: v for k, v in to_dict(message).items() if k not in _SET_BY_SERVICE}
+
+
+type GetRequest = pb.GetAudienceRequest | pb.GetComputedTraitRequest
+
+
+async def _get(definitions: Definitions, workspace: str, request: GetRequest) -> dict[str, Any]:
+    """By id or by name, whichever the request's `key` holds."""
+    key = request.WhichOneof("key")
+    if key is None:
+        raise ValidationError("id or name is required")
+    if key == "id":
+        return await definitions.get(workspace, request.id)
+    return await definitions.get_by_name(workspace, request.name)
+
+
+def audience(data: dict[str, Any]) -> pb.Audience:
+    return from_document(data, pb.Audience())
+
+
+def computed_trait(data: dict[str, Any]) -> pb.ComputedTrait:
+    return from_document(data, pb.ComputedTrait())
 
 
 class SegmentationServicer(segmentation_pb2_grpc.SegmentationServiceServicer):
-    def __init__(self, audiences: Audiences) -> None:
+    def __init__(self, audiences: Audiences, computed_traits: ComputedTraits) -> None:
         self.audiences = audiences
+        self.computed_traits = computed_traits
+
+    # --- Audiences ---
 
     @rpc
     async def CreateAudience(
         self, request: pb.CreateAudienceRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateAudienceResponse:
         created = await self.audiences.create(workspace_of(context), definition(request.audience))
-        return pb.CreateAudienceResponse(audience=audience_message(created))
+        return pb.CreateAudienceResponse(audience=audience(created))
 
     @rpc
     async def GetAudience(
         self, request: pb.GetAudienceRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetAudienceResponse:
-        found = await self.audiences.get(workspace_of(context), request.name)
-        return pb.GetAudienceResponse(audience=audience_message(found))
+        return pb.GetAudienceResponse(audience=audience(await _get(self.audiences, workspace_of(context), request)))
 
     @rpc
     async def ListAudiences(
         self, request: pb.ListAudiencesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListAudiencesResponse:
         found = await self.audiences.list(workspace_of(context))
-        return pb.ListAudiencesResponse(audiences=[audience_message(a) for a in found])
+        return pb.ListAudiencesResponse(audiences=[audience(a) for a in found])
+
+    @rpc
+    async def UpdateAudience(
+        self, request: pb.UpdateAudienceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateAudienceResponse:
+        updated = await self.audiences.update(workspace_of(context), request.id, definition(request.audience))
+        return pb.UpdateAudienceResponse(audience=audience(updated))
+
+    @rpc
+    async def DeleteAudience(
+        self, request: pb.DeleteAudienceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteAudienceResponse:
+        await self.audiences.delete(workspace_of(context), request.id)
+        return pb.DeleteAudienceResponse()
+
+    @rpc
+    async def PreviewAudience(
+        self, request: pb.PreviewAudienceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PreviewAudienceResponse:
+        size, sample = await self.audiences.preview(workspace_of(context), definition(request.audience))
+        return pb.PreviewAudienceResponse(size=size, sample=sample)
+
+    @rpc
+    async def ListAudienceMembers(
+        self, request: pb.ListAudienceMembersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListAudienceMembersResponse:
+        ids, cursor = await self.audiences.members(workspace_of(context), request.id, request.limit, request.cursor)
+        return pb.ListAudienceMembersResponse(profile_ids=ids, next_cursor=cursor)
+
+    # --- Computed traits ---
+
+    @rpc
+    async def CreateComputedTrait(
+        self, request: pb.CreateComputedTraitRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateComputedTraitResponse:
+        created = await self.computed_traits.create(workspace_of(context), definition(request.computed_trait))
+        return pb.CreateComputedTraitResponse(computed_trait=computed_trait(created))
+
+    @rpc
+    async def GetComputedTrait(
+        self, request: pb.GetComputedTraitRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetComputedTraitResponse:
+        found = await _get(self.computed_traits, workspace_of(context), request)
+        return pb.GetComputedTraitResponse(computed_trait=computed_trait(found))
+
+    @rpc
+    async def ListComputedTraits(
+        self, request: pb.ListComputedTraitsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListComputedTraitsResponse:
+        found = await self.computed_traits.list(workspace_of(context))
+        return pb.ListComputedTraitsResponse(computed_traits=[computed_trait(t) for t in found])
+
+    @rpc
+    async def UpdateComputedTrait(
+        self, request: pb.UpdateComputedTraitRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateComputedTraitResponse:
+        updated = await self.computed_traits.update(
+            workspace_of(context), request.id, definition(request.computed_trait))
+        return pb.UpdateComputedTraitResponse(computed_trait=computed_trait(updated))
+
+    @rpc
+    async def DeleteComputedTrait(
+        self, request: pb.DeleteComputedTraitRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteComputedTraitResponse:
+        await self.computed_traits.delete(workspace_of(context), request.id)
+        return pb.DeleteComputedTraitResponse()

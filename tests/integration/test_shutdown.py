@@ -14,6 +14,6 @@ def test_sigterm_stops_each_process_cleanly(mongodb_uri: str, database: str) -> 
         child.popen.send_signal(signal.SIGTERM)
         assert child.popen.wait(15) == 0, "\n".join(child.tail)
     for name in ("ingest", "segmentation", "profile"):
-        events = [json.loads(line).get("event") for line in children[name].tail if line.startswith("{")]
+        events = [e for line in children[name].tail if line.startswith("{") if (e := json.loads(line).get("event"))]
         assert events[-2:] == ["stopping", "stopped"], (name, list(children[name].tail))
     assert suite.stop() == {name: 0 for name in children}

@@ -4,7 +4,7 @@ import grpc
 import pytest
 from pymongo.errors import ServerSelectionTimeoutError
 
-from services.common.errors import ConflictError, NotFoundError, ValidationError
+from services.common.errors import ConflictError, InUseError, NotFoundError, ValidationError
 from services.common.grpc_server import rpc, workspace_of
 
 
@@ -46,6 +46,7 @@ class Servicer:
         (ValidationError("bad"), grpc.StatusCode.INVALID_ARGUMENT),
         (NotFoundError("none"), grpc.StatusCode.NOT_FOUND),
         (ConflictError("taken"), grpc.StatusCode.ALREADY_EXISTS),
+        (InUseError("referred to"), grpc.StatusCode.FAILED_PRECONDITION),
         (ServerSelectionTimeoutError("down"), grpc.StatusCode.UNAVAILABLE),
     ],
 )

@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&cdp/segmentation/v1/segmentation.proto\x12\x13\x63\x64p.segmentation.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"$\n\x04Span\x12\x0e\n\x06\x61mount\x18\x01 \x01(\x05\x12\x0c\n\x04unit\x18\x02 \x01(\t\"\x8b\x02\n\x06Window\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\'\n\x04last\x18\x02 \x01(\x0b\x32\x19.cdp.segmentation.v1.Span\x12\'\n\x04\x66rom\x18\x03 \x01(\x0b\x32\x19.cdp.segmentation.v1.Span\x12%\n\x02to\x18\x04 \x01(\x0b\x32\x19.cdp.segmentation.v1.Span\x12)\n\x05start\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02\x61t\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x06\x46ilter\x12\x10\n\x08property\x18\x01 \x01(\t\x12\n\n\x02op\x18\x02 \x01(\t\x12%\n\x05value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"\"\n\x05\x43ount\x12\n\n\x02op\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05\"\xb0\x01\n\x0e\x45ventCondition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12*\n\x05where\x18\x03 \x03(\x0b\x32\x1b.cdp.segmentation.v1.Filter\x12)\n\x05\x63ount\x18\x04 \x01(\x0b\x32\x1a.cdp.segmentation.v1.Count\x12+\n\x06window\x18\x05 \x01(\x0b\x32\x1b.cdp.segmentation.v1.Window\"Q\n\x0eTraitCondition\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\n\n\x02op\x18\x02 \x01(\t\x12%\n\x05value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"Y\n\x16\x43omputedTraitCondition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02op\x18\x02 \x01(\t\x12%\n\x05value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"1\n\x11\x41udienceCondition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06member\x18\x02 \x01(\x08\"D\n\x0eGroupCondition\x12\x32\n\nconditions\x18\x01 \x03(\x0b\x32\x1e.cdp.segmentation.v1.Condition\"\xc6\x02\n\tCondition\x12\x0c\n\x04mode\x18\x01 \x01(\t\x12\x34\n\x05\x65vent\x18\x02 \x01(\x0b\x32#.cdp.segmentation.v1.EventConditionH\x00\x12\x34\n\x05trait\x18\x03 \x01(\x0b\x32#.cdp.segmentation.v1.TraitConditionH\x00\x12\x45\n\x0e\x63omputed_trait\x18\x04 \x01(\x0b\x32+.cdp.segmentation.v1.ComputedTraitConditionH\x00\x12:\n\x08\x61udience\x18\x05 \x01(\x0b\x32&.cdp.segmentation.v1.AudienceConditionH\x00\x12\x34\n\x05group\x18\x06 \x01(\x0b\x32#.cdp.segmentation.v1.GroupConditionH\x00\x42\x06\n\x04kind\"\xcd\x01\n\x08\x41udience\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x32\n\nconditions\x18\x03 \x03(\x0b\x32\x1e.cdp.segmentation.v1.Condition\x12\n\n\x02id\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x15\x43reateAudienceRequest\x12/\n\x08\x61udience\x18\x01 \x01(\x0b\x32\x1d.cdp.segmentation.v1.Audience\"I\n\x16\x43reateAudienceResponse\x12/\n\x08\x61udience\x18\x01 \x01(\x0b\x32\x1d.cdp.segmentation.v1.Audience\"\"\n\x12GetAudienceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"F\n\x13GetAudienceResponse\x12/\n\x08\x61udience\x18\x01 \x01(\x0b\x32\x1d.cdp.segmentation.v1.Audience\"\x16\n\x14ListAudiencesRequest\"I\n\x15ListAudiencesResponse\x12\x30\n\taudiences\x18\x01 \x03(\x0b\x32\x1d.cdp.segmentation.v1.Audience2\xca\x02\n\x13SegmentationService\x12i\n\x0e\x43reateAudience\x12*.cdp.segmentation.v1.CreateAudienceRequest\x1a+.cdp.segmentation.v1.CreateAudienceResponse\x12`\n\x0bGetAudience\x12\'.cdp.segmentation.v1.GetAudienceRequest\x1a(.cdp.segmentation.v1.GetAudienceResponse\x12\x66\n\rListAudiences\x12).cdp.segmentation.v1.ListAudiencesRequest\x1a*.cdp.segmentation.v1.ListAudiencesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&cdp/segmentation/v1/segmentation.proto\x12\x13\x63\x64p.segmentation.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"$\n\x04Span\x12\x0e\n\x06\x61mount\x18\x01 \x01(\x05\x12\x0c\n\x04unit\x18\x02 \x01(\t\"\x8b\x02\n\x06Window\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\'\n\x04last\x18\x02 \x01(\x0b\x32\x19.cdp.segmentation.v1.Span\x12\'\n\x04\x66rom\x18\x03 \x01(\x0b\x32\x19.cdp.segmentation.v1.Span\x12%\n\x02to\x18\x04 \x01(\x0b\x32\x19.cdp.segmentation.v1.Span\x12)\n\x05start\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02\x61t\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x06\x46ilter\x12\x10\n\x08property\x18\x01 \x01(\t\x12\n\n\x02op\x18\x02 \x01(\t\x12%\n\x05value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"\"\n\x05\x43ount\x12\n\n\x02op\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05\"\xb0\x01\n\x0e\x45ventCondition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12*\n\x05where\x18\x03 \x03(\x0b\x32\x1b.cdp.segmentation.v1.Filter\x12)\n\x05\x63ount\x18\x04 \x01(\x0b\x32\x1a.cdp.segmentation.v1.Count\x12+\n\x06window\x18\x05 \x01(\x0b\x32\x1b.cdp.segmentation.v1.Window\"Q\n\x0eTraitCondition\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\n\n\x02op\x18\x02 \x01(\t\x12%\n\x05value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"Y\n\x16\x43omputedTraitCondition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02op\x18\x02 \x01(\t\x12%\n\x05value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"1\n\x11\x41udienceCondition\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06member\x18\x02 \x01(\x08\"D\n\x0eGroupCondition\x12\x32\n\nconditions\x18\x01 \x03(\x0b\x32\x1e.cdp.segmentation.v1.Condition\"\xc6\x02\n\tCondition\x12\x0c\n\x04mode\x18\x01 \x01(\t\x12\x34\n\x05\x65vent\x18\x02 \x01(\x0b\x32#.cdp.segmentation.v1.EventConditionH\x00\x12\x34\n\x05trait\x18\x03 \x01(\x0b\x32#.cdp.segmentation.v1.TraitConditionH\x00\x12\x45\n\x0e\x63omputed_trait\x18\x04 \x01(\x0b\x32+.cdp.segmentation.v1.ComputedTraitConditionH\x00\x12:\n\x08\x61udience\x18\x05 \x01(\x0b\x32&.cdp.segmentation.v1.AudienceConditionH\x00\x12\x34\n\x05group\x18\x06 \x01(\x0b\x32#.cdp.segmentation.v1.GroupConditionH\x00\x42\x06\n\x04kind\"\x84\x01\n\x10\x44\x65\x66initionStatus\x12\r\n\x05state\x18\x01 \x01(\t\x12\x15\n\x08progress\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x0b\n\t_progress\"\x95\x02\n\x08\x41udience\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x32\n\nconditions\x18\x03 \x03(\x0b\x32\x1e.cdp.segmentation.v1.Condition\x12\n\n\x02id\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x06status\x18\x07 \x01(\x0b\x32%.cdp.segmentation.v1.DefinitionStatus\x12\x0f\n\x07version\x18\x08 \x01(\x05\"U\n\x0b\x45ventFilter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12*\n\x05where\x18\x03 \x03(\x0b\x32\x1b.cdp.segmentation.v1.Filter\"\xe4\x02\n\rComputedTrait\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x10\n\x08property\x18\x04 \x01(\t\x12/\n\x05\x65vent\x18\x05 \x01(\x0b\x32 .cdp.segmentation.v1.EventFilter\x12+\n\x06window\x18\x06 \x01(\x0b\x32\x1b.cdp.segmentation.v1.Window\x12\n\n\x02id\x18\x07 \x01(\t\x12\x35\n\x06status\x18\x08 \x01(\x0b\x32%.cdp.segmentation.v1.DefinitionStatus\x12\x0f\n\x07version\x18\t \x01(\x05\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x15\x43reateAudienceRequest\x12/\n\x08\x61udience\x18\x01 \x01(\x0b\x32\x1d.cdp.segmentation.v1.Audience\"I\n\x16\x43reateAudienceResponse\x12/\n\x08\x61udience\x18\x01 \x01(\x0b\x32\x1d.cdp.segmentation.v1.Audience\"9\n\x12GetAudienceRequest\x12\x0e\n\x04name\x18\x01 \x01(\tH\x00\x12\x0c\n\x02id\x18\x02 \x01(\tH\x00\x42\x05\n\x03key\"F\n\x13GetAudienceResponse\x12/\n\x08\x61udience\x18\x01 \x01(\x0b\x32\x1d.cdp.segmentation.v1.Audience\"\x16\n\x14ListAudiencesRequest\"I\n\x15ListAudiencesResponse\x12\x30\n\taudiences\x18\x01 \x03(\x0b\x32\x1d.cdp.segmentation.v1.Audience\"T\n\x15UpdateAudienceRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12/\n\x08\x61udience\x18\x02 \x01(\x0b\x32\x1d.cdp.segmentation.v1.Audience\"I\n\x16UpdateAudienceResponse\x12/\n\x08\x61udience\x18\x01 \x01(\x0b\x32\x1d.cdp.segmentation.v1.Audience\"#\n\x15\x44\x65leteAudienceRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteAudienceResponse\"I\n\x16PreviewAudienceRequest\x12/\n\x08\x61udience\x18\x01 \x01(\x0b\x32\x1d.cdp.segmentation.v1.Audience\"7\n\x17PreviewAudienceResponse\x12\x0c\n\x04size\x18\x01 \x01(\x03\x12\x0e\n\x06sample\x18\x02 \x03(\t\"G\n\x1aListAudienceMembersRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\t\"G\n\x1bListAudienceMembersResponse\x12\x13\n\x0bprofile_ids\x18\x01 \x03(\t\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"X\n\x1a\x43reateComputedTraitRequest\x12:\n\x0e\x63omputed_trait\x18\x01 \x01(\x0b\x32\".cdp.segmentation.v1.ComputedTrait\"Y\n\x1b\x43reateComputedTraitResponse\x12:\n\x0e\x63omputed_trait\x18\x01 \x01(\x0b\x32\".cdp.segmentation.v1.ComputedTrait\">\n\x17GetComputedTraitRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x0e\n\x04name\x18\x02 \x01(\tH\x00\x42\x05\n\x03key\"V\n\x18GetComputedTraitResponse\x12:\n\x0e\x63omputed_trait\x18\x01 \x01(\x0b\x32\".cdp.segmentation.v1.ComputedTrait\"\x1b\n\x19ListComputedTraitsRequest\"Y\n\x1aListComputedTraitsResponse\x12;\n\x0f\x63omputed_traits\x18\x01 \x03(\x0b\x32\".cdp.segmentation.v1.ComputedTrait\"d\n\x1aUpdateComputedTraitRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12:\n\x0e\x63omputed_trait\x18\x02 \x01(\x0b\x32\".cdp.segmentation.v1.ComputedTrait\"Y\n\x1bUpdateComputedTraitResponse\x12:\n\x0e\x63omputed_trait\x18\x01 \x01(\x0b\x32\".cdp.segmentation.v1.ComputedTrait\"(\n\x1a\x44\x65leteComputedTraitRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1d\n\x1b\x44\x65leteComputedTraitResponse2\xde\n\n\x13SegmentationService\x12i\n\x0e\x43reateAudience\x12*.cdp.segmentation.v1.CreateAudienceRequest\x1a+.cdp.segmentation.v1.CreateAudienceResponse\x12`\n\x0bGetAudience\x12\'.cdp.segmentation.v1.GetAudienceRequest\x1a(.cdp.segmentation.v1.GetAudienceResponse\x12\x66\n\rListAudiences\x12).cdp.segmentation.v1.ListAudiencesRequest\x1a*.cdp.segmentation.v1.ListAudiencesResponse\x12i\n\x0eUpdateAudience\x12*.cdp.segmentation.v1.UpdateAudienceRequest\x1a+.cdp.segmentation.v1.UpdateAudienceResponse\x12i\n\x0e\x44\x65leteAudience\x12*.cdp.segmentation.v1.DeleteAudienceRequest\x1a+.cdp.segmentation.v1.DeleteAudienceResponse\x12l\n\x0fPreviewAudience\x12+.cdp.segmentation.v1.PreviewAudienceRequest\x1a,.cdp.segmentation.v1.PreviewAudienceResponse\x12x\n\x13ListAudienceMembers\x12/.cdp.segmentation.v1.ListAudienceMembersRequest\x1a\x30.cdp.segmentation.v1.ListAudienceMembersResponse\x12x\n\x13\x43reateComputedTrait\x12/.cdp.segmentation.v1.CreateComputedTraitRequest\x1a\x30.cdp.segmentation.v1.CreateComputedTraitResponse\x12o\n\x10GetComputedTrait\x12,.cdp.segmentation.v1.GetComputedTraitRequest\x1a-.cdp.segmentation.v1.GetComputedTraitResponse\x12u\n\x12ListComputedTraits\x12..cdp.segmentation.v1.ListComputedTraitsRequest\x1a/.cdp.segmentation.v1.ListComputedTraitsResponse\x12x\n\x13UpdateComputedTrait\x12/.cdp.segmentation.v1.UpdateComputedTraitRequest\x1a\x30.cdp.segmentation.v1.UpdateComputedTraitResponse\x12x\n\x13\x44\x65leteComputedTrait\x12/.cdp.segmentation.v1.DeleteComputedTraitRequest\x1a\x30.cdp.segmentation.v1.DeleteComputedTraitResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -53,20 +53,62 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GROUPCONDITION']._serialized_end=1021
   _globals['_CONDITION']._serialized_start=1024
   _globals['_CONDITION']._serialized_end=1350
-  _globals['_AUDIENCE']._serialized_start=1353
-  _globals['_AUDIENCE']._serialized_end=1558
-  _globals['_CREATEAUDIENCEREQUEST']._serialized_start=1560
-  _globals['_CREATEAUDIENCEREQUEST']._serialized_end=1632
-  _globals['_CREATEAUDIENCERESPONSE']._serialized_start=1634
-  _globals['_CREATEAUDIENCERESPONSE']._serialized_end=1707
-  _globals['_GETAUDIENCEREQUEST']._serialized_start=1709
-  _globals['_GETAUDIENCEREQUEST']._serialized_end=1743
-  _globals['_GETAUDIENCERESPONSE']._serialized_start=1745
-  _globals['_GETAUDIENCERESPONSE']._serialized_end=1815
-  _globals['_LISTAUDIENCESREQUEST']._serialized_start=1817
-  _globals['_LISTAUDIENCESREQUEST']._serialized_end=1839
-  _globals['_LISTAUDIENCESRESPONSE']._serialized_start=1841
-  _globals['_LISTAUDIENCESRESPONSE']._serialized_end=1914
-  _globals['_SEGMENTATIONSERVICE']._serialized_start=1917
-  _globals['_SEGMENTATIONSERVICE']._serialized_end=2247
+  _globals['_DEFINITIONSTATUS']._serialized_start=1353
+  _globals['_DEFINITIONSTATUS']._serialized_end=1485
+  _globals['_AUDIENCE']._serialized_start=1488
+  _globals['_AUDIENCE']._serialized_end=1765
+  _globals['_EVENTFILTER']._serialized_start=1767
+  _globals['_EVENTFILTER']._serialized_end=1852
+  _globals['_COMPUTEDTRAIT']._serialized_start=1855
+  _globals['_COMPUTEDTRAIT']._serialized_end=2211
+  _globals['_CREATEAUDIENCEREQUEST']._serialized_start=2213
+  _globals['_CREATEAUDIENCEREQUEST']._serialized_end=2285
+  _globals['_CREATEAUDIENCERESPONSE']._serialized_start=2287
+  _globals['_CREATEAUDIENCERESPONSE']._serialized_end=2360
+  _globals['_GETAUDIENCEREQUEST']._serialized_start=2362
+  _globals['_GETAUDIENCEREQUEST']._serialized_end=2419
+  _globals['_GETAUDIENCERESPONSE']._serialized_start=2421
+  _globals['_GETAUDIENCERESPONSE']._serialized_end=2491
+  _globals['_LISTAUDIENCESREQUEST']._serialized_start=2493
+  _globals['_LISTAUDIENCESREQUEST']._serialized_end=2515
+  _globals['_LISTAUDIENCESRESPONSE']._serialized_start=2517
+  _globals['_LISTAUDIENCESRESPONSE']._serialized_end=2590
+  _globals['_UPDATEAUDIENCEREQUEST']._serialized_start=2592
+  _globals['_UPDATEAUDIENCEREQUEST']._serialized_end=2676
+  _globals['_UPDATEAUDIENCERESPONSE']._serialized_start=2678
+  _globals['_UPDATEAUDIENCERESPONSE']._serialized_end=2751
+  _globals['_DELETEAUDIENCEREQUEST']._serialized_start=2753
+  _globals['_DELETEAUDIENCEREQUEST']._serialized_end=2788
+  _globals['_DELETEAUDIENCERESPONSE']._serialized_start=2790
+  _globals['_DELETEAUDIENCERESPONSE']._serialized_end=2814
+  _globals['_PREVIEWAUDIENCEREQUEST']._serialized_start=2816
+  _globals['_PREVIEWAUDIENCEREQUEST']._serialized_end=2889
+  _globals['_PREVIEWAUDIENCERESPONSE']._serialized_start=2891
+  _globals['_PREVIEWAUDIENCERESPONSE']._serialized_end=2946
+  _globals['_LISTAUDIENCEMEMBERSREQUEST']._serialized_start=2948
+  _globals['_LISTAUDIENCEMEMBERSREQUEST']._serialized_end=3019
+  _globals['_LISTAUDIENCEMEMBERSRESPONSE']._serialized_start=3021
+  _globals['_LISTAUDIENCEMEMBERSRESPONSE']._serialized_end=3092
+  _globals['_CREATECOMPUTEDTRAITREQUEST']._serialized_start=3094
+  _globals['_CREATECOMPUTEDTRAITREQUEST']._serialized_end=3182
+  _globals['_CREATECOMPUTEDTRAITRESPONSE']._serialized_start=3184
+  _globals['_CREATECOMPUTEDTRAITRESPONSE']._serialized_end=3273
+  _globals['_GETCOMPUTEDTRAITREQUEST']._serialized_start=3275
+  _globals['_GETCOMPUTEDTRAITREQUEST']._serialized_end=3337
+  _globals['_GETCOMPUTEDTRAITRESPONSE']._serialized_start=3339
+  _globals['_GETCOMPUTEDTRAITRESPONSE']._serialized_end=3425
+  _globals['_LISTCOMPUTEDTRAITSREQUEST']._serialized_start=3427
+  _globals['_LISTCOMPUTEDTRAITSREQUEST']._serialized_end=3454
+  _globals['_LISTCOMPUTEDTRAITSRESPONSE']._serialized_start=3456
+  _globals['_LISTCOMPUTEDTRAITSRESPONSE']._serialized_end=3545
+  _globals['_UPDATECOMPUTEDTRAITREQUEST']._serialized_start=3547
+  _globals['_UPDATECOMPUTEDTRAITREQUEST']._serialized_end=3647
+  _globals['_UPDATECOMPUTEDTRAITRESPONSE']._serialized_start=3649
+  _globals['_UPDATECOMPUTEDTRAITRESPONSE']._serialized_end=3738
+  _globals['_DELETECOMPUTEDTRAITREQUEST']._serialized_start=3740
+  _globals['_DELETECOMPUTEDTRAITREQUEST']._serialized_end=3780
+  _globals['_DELETECOMPUTEDTRAITRESPONSE']._serialized_start=3782
+  _globals['_DELETECOMPUTEDTRAITRESPONSE']._serialized_end=3811
+  _globals['_SEGMENTATIONSERVICE']._serialized_start=3814
+  _globals['_SEGMENTATIONSERVICE']._serialized_end=5188
 # @@protoc_insertion_point(module_scope)

@@ -117,21 +117,73 @@ class Condition(_message.Message):
     group: GroupCondition
     def __init__(self, mode: _Optional[str] = ..., event: _Optional[_Union[EventCondition, _Mapping]] = ..., trait: _Optional[_Union[TraitCondition, _Mapping]] = ..., computed_trait: _Optional[_Union[ComputedTraitCondition, _Mapping]] = ..., audience: _Optional[_Union[AudienceCondition, _Mapping]] = ..., group: _Optional[_Union[GroupCondition, _Mapping]] = ...) -> None: ...
 
+class DefinitionStatus(_message.Message):
+    __slots__ = ("state", "progress", "error", "updated_at")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    progress: float
+    error: str
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, state: _Optional[str] = ..., progress: _Optional[float] = ..., error: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class Audience(_message.Message):
-    __slots__ = ("name", "description", "conditions", "id", "created_at", "updated_at")
+    __slots__ = ("name", "description", "conditions", "id", "created_at", "updated_at", "status", "version")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     CONDITIONS_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
     conditions: _containers.RepeatedCompositeFieldContainer[Condition]
     id: str
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    status: DefinitionStatus
+    version: int
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[DefinitionStatus, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+
+class EventFilter(_message.Message):
+    __slots__ = ("name", "type", "where")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    WHERE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    type: str
+    where: _containers.RepeatedCompositeFieldContainer[Filter]
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., where: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ...) -> None: ...
+
+class ComputedTrait(_message.Message):
+    __slots__ = ("name", "description", "kind", "property", "event", "window", "id", "status", "version", "created_at", "updated_at")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PROPERTY_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    kind: str
+    property: str
+    event: EventFilter
+    window: Window
+    id: str
+    status: DefinitionStatus
+    version: int
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., kind: _Optional[str] = ..., property: _Optional[str] = ..., event: _Optional[_Union[EventFilter, _Mapping]] = ..., window: _Optional[_Union[Window, _Mapping]] = ..., id: _Optional[str] = ..., status: _Optional[_Union[DefinitionStatus, _Mapping]] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateAudienceRequest(_message.Message):
     __slots__ = ("audience",)
@@ -146,10 +198,12 @@ class CreateAudienceResponse(_message.Message):
     def __init__(self, audience: _Optional[_Union[Audience, _Mapping]] = ...) -> None: ...
 
 class GetAudienceRequest(_message.Message):
-    __slots__ = ("name",)
+    __slots__ = ("name", "id")
     NAME_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
     name: str
-    def __init__(self, name: _Optional[str] = ...) -> None: ...
+    id: str
+    def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
 
 class GetAudienceResponse(_message.Message):
     __slots__ = ("audience",)
@@ -166,3 +220,119 @@ class ListAudiencesResponse(_message.Message):
     AUDIENCES_FIELD_NUMBER: _ClassVar[int]
     audiences: _containers.RepeatedCompositeFieldContainer[Audience]
     def __init__(self, audiences: _Optional[_Iterable[_Union[Audience, _Mapping]]] = ...) -> None: ...
+
+class UpdateAudienceRequest(_message.Message):
+    __slots__ = ("id", "audience")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    AUDIENCE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    audience: Audience
+    def __init__(self, id: _Optional[str] = ..., audience: _Optional[_Union[Audience, _Mapping]] = ...) -> None: ...
+
+class UpdateAudienceResponse(_message.Message):
+    __slots__ = ("audience",)
+    AUDIENCE_FIELD_NUMBER: _ClassVar[int]
+    audience: Audience
+    def __init__(self, audience: _Optional[_Union[Audience, _Mapping]] = ...) -> None: ...
+
+class DeleteAudienceRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteAudienceResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class PreviewAudienceRequest(_message.Message):
+    __slots__ = ("audience",)
+    AUDIENCE_FIELD_NUMBER: _ClassVar[int]
+    audience: Audience
+    def __init__(self, audience: _Optional[_Union[Audience, _Mapping]] = ...) -> None: ...
+
+class PreviewAudienceResponse(_message.Message):
+    __slots__ = ("size", "sample")
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    size: int
+    sample: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, size: _Optional[int] = ..., sample: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListAudienceMembersRequest(_message.Message):
+    __slots__ = ("id", "limit", "cursor")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    limit: int
+    cursor: str
+    def __init__(self, id: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class ListAudienceMembersResponse(_message.Message):
+    __slots__ = ("profile_ids", "next_cursor")
+    PROFILE_IDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    profile_ids: _containers.RepeatedScalarFieldContainer[str]
+    next_cursor: str
+    def __init__(self, profile_ids: _Optional[_Iterable[str]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class CreateComputedTraitRequest(_message.Message):
+    __slots__ = ("computed_trait",)
+    COMPUTED_TRAIT_FIELD_NUMBER: _ClassVar[int]
+    computed_trait: ComputedTrait
+    def __init__(self, computed_trait: _Optional[_Union[ComputedTrait, _Mapping]] = ...) -> None: ...
+
+class CreateComputedTraitResponse(_message.Message):
+    __slots__ = ("computed_trait",)
+    COMPUTED_TRAIT_FIELD_NUMBER: _ClassVar[int]
+    computed_trait: ComputedTrait
+    def __init__(self, computed_trait: _Optional[_Union[ComputedTrait, _Mapping]] = ...) -> None: ...
+
+class GetComputedTraitRequest(_message.Message):
+    __slots__ = ("id", "name")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class GetComputedTraitResponse(_message.Message):
+    __slots__ = ("computed_trait",)
+    COMPUTED_TRAIT_FIELD_NUMBER: _ClassVar[int]
+    computed_trait: ComputedTrait
+    def __init__(self, computed_trait: _Optional[_Union[ComputedTrait, _Mapping]] = ...) -> None: ...
+
+class ListComputedTraitsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListComputedTraitsResponse(_message.Message):
+    __slots__ = ("computed_traits",)
+    COMPUTED_TRAITS_FIELD_NUMBER: _ClassVar[int]
+    computed_traits: _containers.RepeatedCompositeFieldContainer[ComputedTrait]
+    def __init__(self, computed_traits: _Optional[_Iterable[_Union[ComputedTrait, _Mapping]]] = ...) -> None: ...
+
+class UpdateComputedTraitRequest(_message.Message):
+    __slots__ = ("id", "computed_trait")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_TRAIT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    computed_trait: ComputedTrait
+    def __init__(self, id: _Optional[str] = ..., computed_trait: _Optional[_Union[ComputedTrait, _Mapping]] = ...) -> None: ...
+
+class UpdateComputedTraitResponse(_message.Message):
+    __slots__ = ("computed_trait",)
+    COMPUTED_TRAIT_FIELD_NUMBER: _ClassVar[int]
+    computed_trait: ComputedTrait
+    def __init__(self, computed_trait: _Optional[_Union[ComputedTrait, _Mapping]] = ...) -> None: ...
+
+class DeleteComputedTraitRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteComputedTraitResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

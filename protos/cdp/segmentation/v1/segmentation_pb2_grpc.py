@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class SegmentationServiceStub:
-    """Owns audience definitions and keeps every profile's memberships up to date.
+    """Owns audience and computed-trait definitions and keeps every profile's memberships and computed traits up to
+    date.
 
     The messages mirror the public JSON definition format field for field, so the REST body of an audience is this
     message in proto3 JSON. Enumerated words (modes, operators, units, window kinds) are strings holding the
@@ -54,10 +55,56 @@ class SegmentationServiceStub:
                 request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudiencesRequest.SerializeToString,
                 response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudiencesResponse.FromString,
                 _registered_method=True)
+        self.UpdateAudience = channel.unary_unary(
+                '/cdp.segmentation.v1.SegmentationService/UpdateAudience',
+                request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.UpdateAudienceRequest.SerializeToString,
+                response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.UpdateAudienceResponse.FromString,
+                _registered_method=True)
+        self.DeleteAudience = channel.unary_unary(
+                '/cdp.segmentation.v1.SegmentationService/DeleteAudience',
+                request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteAudienceRequest.SerializeToString,
+                response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteAudienceResponse.FromString,
+                _registered_method=True)
+        self.PreviewAudience = channel.unary_unary(
+                '/cdp.segmentation.v1.SegmentationService/PreviewAudience',
+                request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.PreviewAudienceRequest.SerializeToString,
+                response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.PreviewAudienceResponse.FromString,
+                _registered_method=True)
+        self.ListAudienceMembers = channel.unary_unary(
+                '/cdp.segmentation.v1.SegmentationService/ListAudienceMembers',
+                request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudienceMembersRequest.SerializeToString,
+                response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudienceMembersResponse.FromString,
+                _registered_method=True)
+        self.CreateComputedTrait = channel.unary_unary(
+                '/cdp.segmentation.v1.SegmentationService/CreateComputedTrait',
+                request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.CreateComputedTraitRequest.SerializeToString,
+                response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.CreateComputedTraitResponse.FromString,
+                _registered_method=True)
+        self.GetComputedTrait = channel.unary_unary(
+                '/cdp.segmentation.v1.SegmentationService/GetComputedTrait',
+                request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.GetComputedTraitRequest.SerializeToString,
+                response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.GetComputedTraitResponse.FromString,
+                _registered_method=True)
+        self.ListComputedTraits = channel.unary_unary(
+                '/cdp.segmentation.v1.SegmentationService/ListComputedTraits',
+                request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListComputedTraitsRequest.SerializeToString,
+                response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListComputedTraitsResponse.FromString,
+                _registered_method=True)
+        self.UpdateComputedTrait = channel.unary_unary(
+                '/cdp.segmentation.v1.SegmentationService/UpdateComputedTrait',
+                request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.UpdateComputedTraitRequest.SerializeToString,
+                response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.UpdateComputedTraitResponse.FromString,
+                _registered_method=True)
+        self.DeleteComputedTrait = channel.unary_unary(
+                '/cdp.segmentation.v1.SegmentationService/DeleteComputedTrait',
+                request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitRequest.SerializeToString,
+                response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitResponse.FromString,
+                _registered_method=True)
 
 
 class SegmentationServiceServicer:
-    """Owns audience definitions and keeps every profile's memberships up to date.
+    """Owns audience and computed-trait definitions and keeps every profile's memberships and computed traits up to
+    date.
 
     The messages mirror the public JSON definition format field for field, so the REST body of an audience is this
     message in proto3 JSON. Enumerated words (modes, operators, units, window kinds) are strings holding the
@@ -65,15 +112,16 @@ class SegmentationServiceServicer:
     """
 
     def CreateAudience(self, request, context):
-        """Creates an audience. INVALID_ARGUMENT names the first invalid field by its path; ALREADY_EXISTS when the
-        workspace has an audience of that name.
+        """Creates an audience and starts its backfill (status "building"). INVALID_ARGUMENT names the first invalid
+        field by its path (unknown computed traits or audiences, and cycles between audiences, included);
+        ALREADY_EXISTS when the workspace has an audience of that name.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetAudience(self, request, context):
-        """Reads one audience by name. NOT_FOUND when the workspace has none of that name.
+        """Reads one audience by id or by name. NOT_FOUND when the workspace has no such audience.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -81,6 +129,76 @@ class SegmentationServiceServicer:
 
     def ListAudiences(self, request, context):
         """Lists the workspace's audiences by name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateAudience(self, request, context):
+        """Replaces an audience's whole definition (the name may change), bumps its version and rebuilds it.
+        INVALID_ARGUMENT and ALREADY_EXISTS as for CreateAudience; NOT_FOUND when there is no such audience;
+        FAILED_PRECONDITION when a rename would break another audience that refers to this one by name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAudience(self, request, context):
+        """Deletes an audience and, in the background, its memberships. FAILED_PRECONDITION, naming the referrer, when
+        another audience refers to it; NOT_FOUND when there is no such audience.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PreviewAudience(self, request, context):
+        """Counts the profiles an unsaved definition matches now, with a sample of their ids; nothing is saved. The
+        definition is checked as for CreateAudience, except that it may have no name yet.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAudienceMembers(self, request, context):
+        """Pages through the ids of an audience's members, in a stable order. NOT_FOUND when there is no such audience.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateComputedTrait(self, request, context):
+        """Creates a computed trait and starts its backfill. INVALID_ARGUMENT names the first invalid field by its
+        path; ALREADY_EXISTS when the workspace has a computed trait of that name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetComputedTrait(self, request, context):
+        """Reads one computed trait by id or by name. NOT_FOUND when the workspace has no such computed trait.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListComputedTraits(self, request, context):
+        """Lists the workspace's computed traits by name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateComputedTrait(self, request, context):
+        """Replaces a computed trait's whole definition, bumps its version and rebuilds it. Errors as for
+        UpdateAudience (a rename is refused while an audience refers to the computed trait by name).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteComputedTrait(self, request, context):
+        """Deletes a computed trait and, in the background, its values. FAILED_PRECONDITION, naming the audience, when
+        an audience refers to it; NOT_FOUND when there is no such computed trait.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -104,6 +222,51 @@ def add_SegmentationServiceServicer_to_server(servicer, server):
                     request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudiencesRequest.FromString,
                     response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudiencesResponse.SerializeToString,
             ),
+            'UpdateAudience': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAudience,
+                    request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.UpdateAudienceRequest.FromString,
+                    response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.UpdateAudienceResponse.SerializeToString,
+            ),
+            'DeleteAudience': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAudience,
+                    request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteAudienceRequest.FromString,
+                    response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteAudienceResponse.SerializeToString,
+            ),
+            'PreviewAudience': grpc.unary_unary_rpc_method_handler(
+                    servicer.PreviewAudience,
+                    request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.PreviewAudienceRequest.FromString,
+                    response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.PreviewAudienceResponse.SerializeToString,
+            ),
+            'ListAudienceMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAudienceMembers,
+                    request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudienceMembersRequest.FromString,
+                    response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudienceMembersResponse.SerializeToString,
+            ),
+            'CreateComputedTrait': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateComputedTrait,
+                    request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.CreateComputedTraitRequest.FromString,
+                    response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.CreateComputedTraitResponse.SerializeToString,
+            ),
+            'GetComputedTrait': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetComputedTrait,
+                    request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.GetComputedTraitRequest.FromString,
+                    response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.GetComputedTraitResponse.SerializeToString,
+            ),
+            'ListComputedTraits': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListComputedTraits,
+                    request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListComputedTraitsRequest.FromString,
+                    response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListComputedTraitsResponse.SerializeToString,
+            ),
+            'UpdateComputedTrait': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateComputedTrait,
+                    request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.UpdateComputedTraitRequest.FromString,
+                    response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.UpdateComputedTraitResponse.SerializeToString,
+            ),
+            'DeleteComputedTrait': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteComputedTrait,
+                    request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitRequest.FromString,
+                    response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'cdp.segmentation.v1.SegmentationService', rpc_method_handlers)
@@ -113,7 +276,8 @@ def add_SegmentationServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SegmentationService:
-    """Owns audience definitions and keeps every profile's memberships up to date.
+    """Owns audience and computed-trait definitions and keeps every profile's memberships and computed traits up to
+    date.
 
     The messages mirror the public JSON definition format field for field, so the REST body of an audience is this
     message in proto3 JSON. Enumerated words (modes, operators, units, window kinds) are strings holding the
@@ -191,6 +355,249 @@ class SegmentationService:
             '/cdp.segmentation.v1.SegmentationService/ListAudiences',
             cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudiencesRequest.SerializeToString,
             cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudiencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAudience(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.segmentation.v1.SegmentationService/UpdateAudience',
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.UpdateAudienceRequest.SerializeToString,
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.UpdateAudienceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAudience(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.segmentation.v1.SegmentationService/DeleteAudience',
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteAudienceRequest.SerializeToString,
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteAudienceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PreviewAudience(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.segmentation.v1.SegmentationService/PreviewAudience',
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.PreviewAudienceRequest.SerializeToString,
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.PreviewAudienceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAudienceMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.segmentation.v1.SegmentationService/ListAudienceMembers',
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudienceMembersRequest.SerializeToString,
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudienceMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateComputedTrait(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.segmentation.v1.SegmentationService/CreateComputedTrait',
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.CreateComputedTraitRequest.SerializeToString,
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.CreateComputedTraitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetComputedTrait(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.segmentation.v1.SegmentationService/GetComputedTrait',
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.GetComputedTraitRequest.SerializeToString,
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.GetComputedTraitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListComputedTraits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.segmentation.v1.SegmentationService/ListComputedTraits',
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListComputedTraitsRequest.SerializeToString,
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListComputedTraitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateComputedTrait(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.segmentation.v1.SegmentationService/UpdateComputedTrait',
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.UpdateComputedTraitRequest.SerializeToString,
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.UpdateComputedTraitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteComputedTrait(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.segmentation.v1.SegmentationService/DeleteComputedTrait',
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitRequest.SerializeToString,
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitResponse.FromString,
             options,
             channel_credentials,
             insecure,
