@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request, Response
 from gateway import errors
 from gateway.auth import Credentials
 from gateway.backends import Backends
-from gateway.routes import health, profiles, tracking
+from gateway.limits import Limits
+from gateway.routes import definitions, health, profiles, segment, tracking
 from gateway.settings import GatewaySettings
 from services.common.store import Store
 
@@ -24,6 +25,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.store = Store(settings.mongodb_uri, settings.mongodb_database, appname="gateway")
         app.state.credentials = Credentials(app.state.store, settings.credential_cache_seconds)
         app.state.backends = Backends.open(settings)
+        app.state.limits = Limits.of(settings)
         yield
         await app.state.backends.close()
         await app.state.store.close()
@@ -32,13 +34,17 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         title="CDP audience engine",
         version="1",
         description="Tracking, audiences and the Profile API of the audience engine. "
-        "Authenticate with the workspace's `auth-token` header.",
+        "Authenticate with the workspace's `auth-token` header; the Segment-style `/v1/*` tracking routes take "
+        "the workspace's write key instead.",
         lifespan=lifespan,
     )
     errors.install(app)
     app.include_router(health.router)
     app.include_router(tracking.router)
+    app.include_router(segment.router)
     app.include_router(profiles.router)
+    app.include_router(definitions.router)
+    app.add_middleware(segment.BrowserCORS)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -13,15 +13,21 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    """An error answer. `extra` adds top-level fields to the body (a refused batch lists its rejected messages);
+    `headers` adds response headers (a 401 names its scheme)."""
+
+    def __init__(self, status: int, code: str, message: str, *, extra: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.extra, self.headers = extra or {}, headers
 
 
 _GRPC: dict[grpc.StatusCode, tuple[int, str]] = {
@@ -60,7 +66,7 @@ def error_response(error: ApiError, tracking: bool = False) -> JSONResponse:
     body = error_body(error)
     if tracking:
         body = {"success": False, "message": error.message, **body}
-    return JSONResponse(body, status_code=error.status)
+    return JSONResponse({**body, **error.extra}, status_code=error.status, headers=error.headers)
 
 
 def as_api_error(exc: Exception) -> ApiError | None:
@@ -68,6 +74,10 @@ def as_api_error(exc: Exception) -> ApiError | None:
         return exc
     if isinstance(exc, grpc.aio.AioRpcError):
         return from_rpc_error(exc)
+    if isinstance(exc, ConnectionFailure):
+        # The gateway's own store read (credentials) failed: a 503 makes SDKs retry, as for a backend's outage.
+        log.warning("store unavailable", extra={"error": str(exc)})
+        return ApiError(503, "internal_server_error", "the store is unavailable; retry later")
     if isinstance(exc, RequestValidationError):
         return ApiError(400, "validation_error", _validation_message(exc))
     if isinstance(exc, HTTPException):
@@ -102,7 +112,7 @@ def install(app: FastAPI) -> None:
         assert error is not None
         return error_response(error)
 
-    for kind in (ApiError, grpc.aio.AioRpcError, RequestValidationError, HTTPException):
+    for kind in (ApiError, grpc.aio.AioRpcError, ConnectionFailure, RequestValidationError, HTTPException):
         app.add_exception_handler(kind, handle)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

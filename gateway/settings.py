@@ -18,3 +18,9 @@ class GatewaySettings(StoreSettings):
     rpc_timeout_seconds: float = Field(10.0, gt=0)
     # How long a resolved (or refused) credential is trusted before the store is asked again.
     credential_cache_seconds: float = Field(10.0, ge=0)
+    # Tracking limits (Segment's): counted on the decompressed body, so gzip cannot be used to slip past them.
+    max_message_bytes: int = Field(32 * 1024, gt=0)  # one message, as compact UTF-8 JSON
+    max_request_bytes: int = Field(500 * 1024, gt=0)  # one request body
+    max_batch_messages: int = Field(2500, gt=0)
+    # Deeper JSON cannot cross gRPC: protobuf refuses to decode a Struct nested much past 32 levels.
+    max_nesting_depth: int = Field(32, gt=1, le=32)
