@@ -7,6 +7,7 @@ the embedded store; the secondary indexes below serve lookups only.
 """
 
 import logging
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient, IndexModel
@@ -57,6 +58,16 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("workspace", ASCENDING), ("at", ASCENDING), ("_id", ASCENDING)], name="by_time"),
     ],
 }
+
+
+# The embedded store refuses an `$in` of more than about 495 values ("Expression tree is too large").
+IN_CHUNK = 400
+
+
+def chunks[T](values: Sequence[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
+    """`values` in lists short enough for one `$in`."""
+    for start in range(0, len(values), size):
+        yield list(values[start:start + size])
 
 
 class Store:

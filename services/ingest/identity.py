@@ -27,7 +27,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from services.common.store import Store
+from services.common.store import Store, chunks
 
 log = logging.getLogger(__name__)
 
@@ -111,17 +111,19 @@ class IdentityResolver:
         if not wanted:
             return
         self._claims.update(dict.fromkeys(wanted))
-        async for doc in self.store.identities.find({"_id": {"$in": list(wanted)}, "workspace": self.workspace}):
-            self._claims[doc["_id"]] = doc["profile_id"]
+        for chunk in chunks(sorted(wanted)):
+            async for doc in self.store.identities.find({"_id": {"$in": chunk}, "workspace": self.workspace}):
+                self._claims[doc["_id"]] = doc["profile_id"]
         await self._load_profiles({p for p in self._claims.values() if p} - self._profiles.keys())
 
     async def _load_profiles(self, ids: set[str]) -> None:
         if not ids:
             return
         self._profiles.update(dict.fromkeys(ids))
-        query = {"_id": {"$in": list(ids)}, "workspace": self.workspace}
-        async for doc in self.store.profiles.find(query, {"user_id": 1, "merged_into": 1}):
-            self._profiles[doc["_id"]] = _Profile(doc.get("user_id") or "", doc.get("merged_into") or "")
+        for chunk in chunks(sorted(ids)):
+            query = {"_id": {"$in": chunk}, "workspace": self.workspace}
+            async for doc in self.store.profiles.find(query, {"user_id": 1, "merged_into": 1}):
+                self._profiles[doc["_id"]] = _Profile(doc.get("user_id") or "", doc.get("merged_into") or "")
 
     async def is_claimed(self, identifier: Identifier) -> bool:
         await self.prefetch([identifier])

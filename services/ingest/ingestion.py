@@ -18,7 +18,7 @@ from pymongo import UpdateOne
 
 from services.common.clock import Clock, utc_now
 from services.common.errors import ValidationError
-from services.common.store import Store
+from services.common.store import Store, chunks
 from services.ingest.identity import Identifier, IdentityResolver
 from services.ingest.messages import RawMessage, TrackingMessage, validate
 
@@ -94,8 +94,8 @@ class Ingestor:
         self.store = store
         self.clock = clock
 
-    async def ingest(self, workspace: str, raws: Sequence[RawMessage], sizes: Sequence[int] = ()) -> list[Result]:
-        """Store what is valid of the batch; one result per message, in order. `sizes`: encoded bytes each."""
+    async def ingest(self, workspace: str, raws: Sequence[RawMessage]) -> list[Result]:
+        """Store what is valid of the batch; one result per message, in order."""
         if not raws:
             raise ValidationError("a batch needs at least one message")
         if len(raws) > MAX_BATCH:
@@ -104,17 +104,17 @@ class Ingestor:
         for raw in raws:
             raw.message_id = raw.message_id.strip() or str(uuid.uuid4())
         ids = [event_id(workspace, raw.message_id) for raw in raws]
-        stored: dict[str, str] = {
-            doc["_id"]: doc["profile_id"]
-            async for doc in self.store.events.find({"_id": {"$in": ids}, "workspace": workspace}, {"profile_id": 1})
-        }
+        stored: dict[str, str] = {}
+        for chunk in chunks(ids):
+            query = {"_id": {"$in": chunk}, "workspace": workspace}
+            stored.update({doc["_id"]: doc["profile_id"] async for doc in self.store.events.find(query, {"profile_id": 1})})
         results: list[Result | None] = [None] * len(raws)
         valid: list[tuple[int, TrackingMessage]] = []
         for index, raw in enumerate(raws):
             if ids[index] in stored:
                 continue
             try:
-                valid.append((index, validate(raw, now, sizes[index] if sizes else 0)))
+                valid.append((index, validate(raw, now)))
             except ValidationError as error:
                 results[index] = Result(False, raw.message_id, error=str(error))
 

@@ -1,8 +1,9 @@
 """Tracking messages (Segment spec) as they arrive, and the rules that make one acceptable."""
 
+import json
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.common.errors import ValidationError
@@ -14,6 +15,12 @@ _BAD_KEY = re.compile(r"^\$|[.\x00]")
 # profile does not collect every "anonymous" visitor.
 _NO_ID = re.compile(r"^[0-]*$|^(null|undefined|anonymous|none|nil|nan|-1)$", re.IGNORECASE)
 MAX_MESSAGE_BYTES = 32 * 1024
+# Ids become index keys and parts of derived ids: long or control-character ids are mistakes, never people.
+MAX_ID_LENGTH = 512
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Events happened: none before the Unix epoch, and none more than a day ahead of our clock (after skew correction).
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_AHEAD = timedelta(days=1)
 
 
 @dataclass
@@ -34,6 +41,12 @@ class RawMessage:
     original_timestamp: str = ""
     group_id: str = ""
     previous_id: str = ""
+
+    def size(self) -> int:
+        """Bytes of what the message carries, as compact JSON: never more than the message's own JSON, which the
+        gateway measures, so the gateway's 413 stays the one REST senders meet."""
+        return sum(len(json.dumps(v, separators=(",", ":"), ensure_ascii=False).encode())
+                   for v in asdict(self).values() if v)
 
 
 @dataclass(frozen=True)
@@ -97,9 +110,19 @@ def parse_instant(text: str, name: str) -> datetime | None:
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
-def validate(raw: RawMessage, received_at: datetime, size: int = 0) -> TrackingMessage:
-    """The message, checked; `size` is its encoded size in bytes where the caller knows it."""
-    if size > MAX_MESSAGE_BYTES:
+def _check_ids(raw: RawMessage) -> None:
+    for name, value in (("messageId", raw.message_id), ("userId", raw.user_id), ("anonymousId", raw.anonymous_id),
+                        ("groupId", raw.group_id), ("previousId", raw.previous_id)):
+        if len(value) > MAX_ID_LENGTH:
+            raise ValidationError(f"{name} may be at most {MAX_ID_LENGTH} characters, not {len(value)}")
+        if _CONTROL.search(value):
+            raise ValidationError(f"{name} must not hold control characters")
+
+
+def validate(raw: RawMessage, received_at: datetime) -> TrackingMessage:
+    """The message, checked, or a ValidationError saying what is wrong with it."""
+    _check_ids(raw)
+    if (size := raw.size()) > MAX_MESSAGE_BYTES:
         raise ValidationError(f"a message may be at most {MAX_MESSAGE_BYTES // 1024} KB, this one is {size} bytes")
     if raw.type not in TYPES:
         raise ValidationError(f"type must be one of {', '.join(TYPES)}, not {raw.type!r}")
@@ -148,6 +171,13 @@ def corrected_timestamp(
     own time when no sentAt is given.
     """
     happened = original or timestamp
-    if sent_at is not None and happened is not None:
-        return received_at - (sent_at - happened)
-    return happened or received_at
+    try:
+        corrected = received_at - (sent_at - happened) if sent_at is not None and happened is not None else (
+            happened or received_at)
+    except OverflowError:
+        raise ValidationError("timestamp and sentAt are too far apart to correct the clock skew") from None
+    if corrected < _EARLIEST:
+        raise ValidationError(f"timestamp {corrected.isoformat()} is before 1970")
+    if corrected > received_at + _AHEAD:
+        raise ValidationError(f"timestamp {corrected.isoformat()} is more than a day ahead of the time received")
+    return corrected

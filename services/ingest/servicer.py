@@ -37,9 +37,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     async def Ingest(
         self, request: ingest_pb2.IngestRequest, context: grpc.aio.ServicerContext
     ) -> ingest_pb2.IngestResponse:
-        results = await self.ingestor.ingest(
-            workspace_of(context), [raw_message(m) for m in request.messages], [m.ByteSize() for m in request.messages]
-        )
+        results = await self.ingestor.ingest(workspace_of(context), [raw_message(m) for m in request.messages])
         return ingest_pb2.IngestResponse(
             results=[
                 ingest_pb2.MessageResult(
