@@ -4,9 +4,11 @@ With MONGODB_URI set, the tests run against that MongoDB in a database of their 
 otherwise they start the embedded store on a SQLite file under var/ (deleted at the end).
 """
 
+import asyncio
 import os
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 import grpc
@@ -103,3 +105,15 @@ async def channels(suite: Endpoints) -> AsyncIterator[dict[str, grpc.aio.Channel
         await channel.close()
 
 
+
+
+async def eventually[T](probe: Callable[[], Awaitable[T]], timeout: float = 20.0, every: float = 0.1) -> T:
+    """Poll `probe` until it returns something truthy, or fail after `timeout` seconds: never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {result!r} after {timeout} s")
+        await asyncio.sleep(every)

@@ -8,7 +8,7 @@ port, and on SIGTERM/SIGINT the graceful order health NOT_SERVING -> stop backgr
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -65,14 +65,35 @@ def rpc[Req, Resp](method: Handler[Req, Resp]) -> Handler[Req, Resp]:
     async def wrapper(self: Any, request: Req, context: grpc.aio.ServicerContext) -> Resp:
         try:
             return await method(self, request, context)
-        except DomainError as error:
-            await context.abort(_CODES.get(type(error), grpc.StatusCode.FAILED_PRECONDITION), str(error))
-        except ConnectionFailure as error:
-            log.warning("store unavailable", extra={"error": str(error)})
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the store is unavailable; retry later")
+        except (DomainError, ConnectionFailure) as error:
+            await _abort(context, error)
         raise AssertionError("context.abort always raises")
 
     return wrapper
+
+
+type StreamHandler[Req, Resp] = Callable[[Any, Req, grpc.aio.ServicerContext], AsyncIterator[Resp]]
+
+
+def rpc_stream[Req, Resp](method: StreamHandler[Req, Resp]) -> StreamHandler[Req, Resp]:
+    """`rpc` for a server-streaming method (an async generator)."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Req, context: grpc.aio.ServicerContext) -> AsyncIterator[Resp]:
+        try:
+            async for reply in method(self, request, context):
+                yield reply
+        except (DomainError, ConnectionFailure) as error:
+            await _abort(context, error)
+
+    return wrapper
+
+
+async def _abort(context: grpc.aio.ServicerContext, error: Exception) -> None:
+    if isinstance(error, ConnectionFailure):
+        log.warning("store unavailable", extra={"error": str(error)})
+        await context.abort(grpc.StatusCode.UNAVAILABLE, "the store is unavailable; retry later")
+    await context.abort(_CODES.get(type(error), grpc.StatusCode.FAILED_PRECONDITION), str(error))
 
 
 class Background(Protocol):

@@ -11,6 +11,7 @@ from services.segmentation.audiences import Audiences
 from services.segmentation.backfill import BackfillRunner
 from services.segmentation.computed_traits_store import ComputedTraits
 from services.segmentation.engine import Engine
+from services.segmentation.history import Follower
 from services.segmentation.leases import Leases
 from services.segmentation.scheduler import Jobs
 from services.segmentation.servicer import SegmentationServicer
@@ -32,7 +33,9 @@ def build(store: Store, settings: SegmentationSettings) -> tuple[list[Registrati
     jobs = Jobs(store, DueWorker(store, owner, batch=settings.claim_batch), Leases(store, owner),
                 claim_interval=settings.claim_interval_seconds, reconcile_interval=settings.reconcile_interval_seconds,
                 reconcile_sample=settings.reconcile_sample)
-    servicer = SegmentationServicer(Audiences(store, backfills, engine), ComputedTraits(store, backfills))
+    servicer = SegmentationServicer(
+        Audiences(store, backfills, engine), ComputedTraits(store, backfills), Follower(store)
+    )
     name = segmentation_pb2.DESCRIPTOR.services_by_name["SegmentationService"].full_name
     registration = Registration(name, servicer, segmentation_pb2_grpc.add_SegmentationServiceServicer_to_server)
     return [registration], [backfills, jobs]

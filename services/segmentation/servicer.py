@@ -4,6 +4,7 @@ Definitions cross as their proto3-JSON form, which is the public definition form
 sets (id, status, version, times) are ignored when sent, so a definition read can be sent back as an update.
 """
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -12,11 +13,12 @@ from google.protobuf.message import Message
 from cdp.segmentation.v1 import segmentation_pb2 as pb
 from cdp.segmentation.v1 import segmentation_pb2_grpc
 from services.common.errors import ValidationError
-from services.common.grpc_server import rpc, workspace_of
+from services.common.grpc_server import rpc, rpc_stream, workspace_of
 from services.common.proto_json import from_document, to_dict
 from services.segmentation.audiences import Audiences
 from services.segmentation.computed_traits_store import ComputedTraits
 from services.segmentation.definition_store import Definitions
+from services.segmentation.history import Follower
 
 _SET_BY_SERVICE = ("id", "status", "version", "created_at", "updated_at")
 
@@ -48,9 +50,10 @@ def computed_trait(data: dict[str, Any]) -> pb.ComputedTrait:
 
 
 class SegmentationServicer(segmentation_pb2_grpc.SegmentationServiceServicer):
-    def __init__(self, audiences: Audiences, computed_traits: ComputedTraits) -> None:
+    def __init__(self, audiences: Audiences, computed_traits: ComputedTraits, follower: Follower) -> None:
         self.audiences = audiences
         self.computed_traits = computed_traits
+        self.follower = follower
 
     # --- Audiences ---
 
@@ -139,3 +142,17 @@ class SegmentationServicer(segmentation_pb2_grpc.SegmentationServiceServicer):
     ) -> pb.DeleteComputedTraitResponse:
         await self.computed_traits.delete(workspace_of(context), request.id)
         return pb.DeleteComputedTraitResponse()
+
+    # --- Membership changes ---
+
+    @rpc_stream
+    async def WatchMemberships(
+        self, request: pb.WatchMembershipsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.WatchMembershipsResponse]:
+        changes = self.follower.follow(workspace_of(context), request.after, request.from_start, request.audience)
+        async for position, entry in changes:
+            change = pb.MembershipChange(
+                position=position.encode(), profile_id=entry["profile_id"], audience_id=entry["audience_id"],
+                audience=entry.get("audience", ""), change=entry["change"], reason=entry.get("reason", ""))
+            change.at.FromDatetime(entry["at"])
+            yield pb.WatchMembershipsResponse(change=change)

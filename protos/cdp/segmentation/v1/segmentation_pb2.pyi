@@ -336,3 +336,37 @@ class DeleteComputedTraitRequest(_message.Message):
 class DeleteComputedTraitResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class WatchMembershipsRequest(_message.Message):
+    __slots__ = ("after", "from_start", "audience")
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    FROM_START_FIELD_NUMBER: _ClassVar[int]
+    AUDIENCE_FIELD_NUMBER: _ClassVar[int]
+    after: str
+    from_start: bool
+    audience: str
+    def __init__(self, after: _Optional[str] = ..., from_start: _Optional[bool] = ..., audience: _Optional[str] = ...) -> None: ...
+
+class MembershipChange(_message.Message):
+    __slots__ = ("position", "profile_id", "audience_id", "audience", "change", "at", "reason")
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_ID_FIELD_NUMBER: _ClassVar[int]
+    AUDIENCE_ID_FIELD_NUMBER: _ClassVar[int]
+    AUDIENCE_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    position: str
+    profile_id: str
+    audience_id: str
+    audience: str
+    change: str
+    at: _timestamp_pb2.Timestamp
+    reason: str
+    def __init__(self, position: _Optional[str] = ..., profile_id: _Optional[str] = ..., audience_id: _Optional[str] = ..., audience: _Optional[str] = ..., change: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class WatchMembershipsResponse(_message.Message):
+    __slots__ = ("change",)
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    change: MembershipChange
+    def __init__(self, change: _Optional[_Union[MembershipChange, _Mapping]] = ...) -> None: ...

@@ -100,6 +100,11 @@ class SegmentationServiceStub:
                 request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitRequest.SerializeToString,
                 response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitResponse.FromString,
                 _registered_method=True)
+        self.WatchMemberships = channel.unary_stream(
+                '/cdp.segmentation.v1.SegmentationService/WatchMemberships',
+                request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.WatchMembershipsRequest.SerializeToString,
+                response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.WatchMembershipsResponse.FromString,
+                _registered_method=True)
 
 
 class SegmentationServiceServicer:
@@ -204,6 +209,17 @@ class SegmentationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchMemberships(self, request, context):
+        """Follows the workspace's membership changes (a profile entered or exited an audience) as they happen, oldest
+        first, until the caller cancels. Resumable: pass the `position` of the last change seen as `after` and the
+        stream goes on from the next one; with no `after` it starts with changes made from now on (or from the
+        beginning of the log with `from_start`). Changes are delivered about a second after they are made, so that
+        one written late by a slower replica is never skipped. INVALID_ARGUMENT for a malformed position.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SegmentationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -266,6 +282,11 @@ def add_SegmentationServiceServicer_to_server(servicer, server):
                     servicer.DeleteComputedTrait,
                     request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitRequest.FromString,
                     response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitResponse.SerializeToString,
+            ),
+            'WatchMemberships': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchMemberships,
+                    request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.WatchMembershipsRequest.FromString,
+                    response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.WatchMembershipsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -598,6 +619,33 @@ class SegmentationService:
             '/cdp.segmentation.v1.SegmentationService/DeleteComputedTrait',
             cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitRequest.SerializeToString,
             cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchMemberships(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/cdp.segmentation.v1.SegmentationService/WatchMemberships',
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.WatchMembershipsRequest.SerializeToString,
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.WatchMembershipsResponse.FromString,
             options,
             channel_credentials,
             insecure,
