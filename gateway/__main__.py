@@ -45,7 +45,7 @@ async def serve(settings: GatewaySettings) -> None:
 
 def main() -> None:
     settings = GatewaySettings()
-    configure_logging("gateway", settings.log_level)
+    configure_logging("gateway", settings.log_level, settings.debug_loggers)
     asyncio.run(serve(settings))
 
 

@@ -35,9 +35,13 @@ class Child:
     name: str
     popen: subprocess.Popen[str]
     echo: bool
+    tail_lines: int = 200
     ready: threading.Event = field(default_factory=threading.Event)
     info: dict[str, Any] = field(default_factory=dict)
-    tail: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+    tail: deque[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tail = deque(maxlen=self.tail_lines)
 
     def pump(self) -> None:
         """Read the child's output: note its ready line, keep a tail for diagnostics, echo if asked."""
@@ -69,13 +73,24 @@ class Child:
 @dataclass
 class Endpoints:
     mongodb_uri: str
-    ingest: str
-    segmentation: str
-    profile: str
     gateway: str  # base URL
+    replicas: dict[str, list[str]]  # service -> the host:port of each of its replicas
 
     def grpc(self, service: str) -> str:
-        return getattr(self, service)
+        """The first replica of a service (the only one, unless the suite was started with several)."""
+        return self.replicas[service][0]
+
+    @property
+    def ingest(self) -> str:
+        return self.grpc("ingest")
+
+    @property
+    def segmentation(self) -> str:
+        return self.grpc("segmentation")
+
+    @property
+    def profile(self) -> str:
+        return self.grpc("profile")
 
 
 @dataclass
@@ -85,6 +100,8 @@ class Suite:
     echo: bool = False
     env: dict[str, str] = field(default_factory=dict)
     children: list[Child] = field(default_factory=list)
+    # Lines of each child's output kept for diagnostics (and for tests that read what a process logged).
+    tail_lines: int = 200
 
     def spawn(self, name: str, module: str, *args: str, env: dict[str, str] | None = None) -> Child:
         child_env = {**os.environ, **self.env, **(env or {})}
@@ -102,7 +119,7 @@ class Suite:
             # Its own process group: a terminal's Ctrl-C reaches the supervisor only, which stops children in order.
             start_new_session=True,
         )
-        child = Child(name, popen, self.echo)
+        child = Child(name, popen, self.echo, self.tail_lines)
         threading.Thread(target=child.pump, name=f"pump-{name}", daemon=True).start()
         self.children.append(child)
         return child
@@ -112,25 +129,39 @@ class Suite:
                            "--path", str(path))
         return child.wait_ready(timeout)["uri"]
 
+    def _spawn_service(self, name: str, port: int = 0, host: str = "127.0.0.1",
+                       env: dict[str, str] | None = None) -> Child:
+        return self.spawn(name, f"services.{name}", env={
+            f"CDP_{name.upper()}_PORT": str(port), f"CDP_{name.upper()}_HOST": host, **(env or {})})
+
+    def start_service(self, name: str, port: int = 0, host: str = "127.0.0.1", timeout: float = 60,
+                      env: dict[str, str] | None = None) -> str:
+        """One more replica of a gRPC service; its host:port once it serves."""
+        return f"127.0.0.1:{self._spawn_service(name, port, host, env).wait_ready(timeout)['port']}"
+
     def start_services(
-        self, mongodb_uri: str, ports: dict[str, int] | None = None, host: str = "127.0.0.1", timeout: float = 60
+        self, mongodb_uri: str, ports: dict[str, int] | None = None, host: str = "127.0.0.1", timeout: float = 60,
+        replicas: dict[str, int] | None = None,
     ) -> Endpoints:
-        """The three gRPC services (in parallel), then the gateway in front of them."""
-        ports = ports or {}
+        """The three gRPC services (`replicas` of each, default one, all started at once), then the gateway in front
+        of them, spreading its calls over every replica."""
+        ports, replicas = ports or {}, replicas or {}
         self.env["MONGODB_URI"] = mongodb_uri
         started = {
-            name: self.spawn(name, f"services.{name}", env={
-                f"CDP_{name.upper()}_PORT": str(ports.get(name, 0)), f"CDP_{name.upper()}_HOST": host})
+            name: [self._spawn_service(name, ports.get(name, 0) if n == 0 else 0, host)
+                   for n in range(replicas.get(name, 1))]
             for name in SERVICES
         }
-        addresses = {name: f"127.0.0.1:{child.wait_ready(timeout)['port']}" for name, child in started.items()}
+        addresses = {name: [f"127.0.0.1:{c.wait_ready(timeout)['port']}" for c in children]
+                     for name, children in started.items()}
         gateway = self.spawn("gateway", "gateway", env={
             "CDP_GATEWAY_PORT": str(ports.get("gateway", 0)),
             "CDP_GATEWAY_HOST": host,
-            **{f"CDP_GATEWAY_{name.upper()}_TARGET": address for name, address in addresses.items()},
+            # gRPC's `ipv4:` target lists every replica; the gateway's round robin then uses them all.
+            **{f"CDP_GATEWAY_{name.upper()}_TARGET": "ipv4:" + ",".join(found) for name, found in addresses.items()},
         })
         gateway_port = gateway.wait_ready(timeout)["port"]
-        return Endpoints(mongodb_uri=mongodb_uri, gateway=f"http://127.0.0.1:{gateway_port}", **addresses)
+        return Endpoints(mongodb_uri=mongodb_uri, gateway=f"http://127.0.0.1:{gateway_port}", replicas=addresses)
 
     def stop(self, timeout: float = 15) -> dict[str, int]:
         """SIGTERM every child, newest first, each given `timeout` seconds before SIGKILL; returns exit codes."""

@@ -155,7 +155,7 @@ def run_service(
     """A service's whole `main`: logs, store, the indexes of the collections it writes, then `serve` until signalled."""
     from services.common.logging import configure_logging
 
-    configure_logging(service, settings.log_level)
+    configure_logging(service, settings.log_level, settings.debug_loggers)
 
     async def main() -> None:
         store = Store(settings.mongodb_uri, settings.mongodb_database, appname=service)

@@ -31,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
+def configure_logging(service: str, level: str = "INFO", debug_loggers: str = "") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
@@ -41,3 +41,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # APScheduler logs every run of every job at INFO: several lines a second from the claim loop.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for name in filter(None, (n.strip() for n in debug_loggers.split(","))):
+        logging.getLogger(name).setLevel(logging.DEBUG)

@@ -12,6 +12,8 @@ class StoreSettings(BaseSettings):
     mongodb_uri: str = Field(validation_alias=AliasChoices("MONGODB_URI"), min_length=1)
     mongodb_database: str = Field("cdp", validation_alias=AliasChoices("CDP_MONGODB_DATABASE"), min_length=1)
     log_level: str = Field("INFO", validation_alias=AliasChoices("CDP_LOG_LEVEL"))
+    # Loggers to run at DEBUG whatever the level, comma-separated (e.g. `services.segmentation.worker`).
+    debug_loggers: str = Field("", validation_alias=AliasChoices("CDP_DEBUG_LOGGERS"))
 
 
 class ServiceSettings(StoreSettings):

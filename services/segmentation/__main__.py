@@ -1,6 +1,7 @@
 """`python -m services.segmentation`: run the segmentation service (CDP_SEGMENTATION_* and MONGODB_URI)."""
 
 import os
+from datetime import timedelta
 import socket
 import uuid
 
@@ -30,9 +31,9 @@ def build(store: Store, settings: SegmentationSettings) -> tuple[list[Registrati
     )
     # This replica's name in the leases it takes: unique even for replicas on one host.
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-    jobs = Jobs(store, DueWorker(store, owner, batch=settings.claim_batch), Leases(store, owner),
-                claim_interval=settings.claim_interval_seconds, reconcile_interval=settings.reconcile_interval_seconds,
-                reconcile_sample=settings.reconcile_sample)
+    worker = DueWorker(store, owner, batch=settings.claim_batch, lease=timedelta(seconds=settings.claim_lease_seconds))
+    jobs = Jobs(store, worker, Leases(store, owner), claim_interval=settings.claim_interval_seconds,
+                reconcile_interval=settings.reconcile_interval_seconds, reconcile_sample=settings.reconcile_sample)
     servicer = SegmentationServicer(
         Audiences(store, backfills, engine), ComputedTraits(store, backfills), Follower(store)
     )

@@ -18,6 +18,8 @@ class SegmentationSettings(ServiceSettings):
     # The due-queue worker: how often each replica looks for due profiles, and how many it claims per look.
     claim_interval_seconds: float = Field(0.25, gt=0)
     claim_batch: int = Field(25, ge=1)
+    # How long a claimed profile stays a worker's: a worker that dies holds its profiles up for at most this long.
+    claim_lease_seconds: float = Field(30.0, gt=0)
     # The reconciliation sweep (one replica at a time): how often, and how many profiles per sweep.
     reconcile_interval_seconds: float = Field(60.0, gt=0)
     reconcile_sample: int = Field(200, ge=0)

@@ -11,6 +11,7 @@ log write and the state write writes the same entries again, not new ones.
 """
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -80,6 +81,7 @@ class DueWorker:
     async def evaluate(self, claim: Claim, defs: Definitions, reschedule: bool = True) -> Outcome:
         """Evaluate one claimed profile now, write the difference, and reschedule or retire its due entry."""
         now = self.clock()
+        started = time.time()
         profile = await self.store.profiles.find_one({"_id": claim.profile_id, "workspace": claim.workspace})
         live = profile is not None and not profile.get("merged_into")
         events = (await self.store.events.find({"workspace": claim.workspace, "profile_id": claim.profile_id})
@@ -89,6 +91,9 @@ class DueWorker:
         await self._write(claim, defs, outcome, now)
         if reschedule:
             await self._reschedule(claim, outcome.next_due)
+        # Wall-clock bounds, so that the evaluations of several replicas can be checked never to overlap.
+        log.debug("evaluated", extra={"event": "evaluated", "profile": claim.profile_id, "owner": self.owner,
+                                      "started": started, "finished": time.time(), "reason": claim.reason})
         return outcome
 
     async def stored(self, profile_id: str) -> tuple[set[str], dict[str, Any]]:
