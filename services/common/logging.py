@@ -39,7 +39,8 @@ def configure_logging(service: str, level: str = "INFO", debug_loggers: str = ""
     root.setLevel(level.upper())
     # Per-request access lines from uvicorn duplicate what the gateway logs itself.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
-    # APScheduler logs every run of every job at INFO: several lines a second from the claim loop.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # APScheduler logs every run of every job at INFO, and a skipped tick (the previous run still busy, which is
+    # normal under load for the claim loop) as a WARNING: several lines a second.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     for name in filter(None, (n.strip() for n in debug_loggers.split(","))):
         logging.getLogger(name).setLevel(logging.DEBUG)

@@ -60,6 +60,8 @@ class Resolution:
     dropped: list[Identifier] = field(default_factory=list)
     # Profiles merged into profile_id by this message.
     merged: list[str] = field(default_factory=list)
+    # Identifiers this message claimed for profile_id (new to it).
+    claimed: list[Identifier] = field(default_factory=list)
 
 
 def decide(found: list[tuple[Identifier, str, str]], user_id: str) -> Resolution:
@@ -93,6 +95,7 @@ class _Conflict(Exception):
 class _Profile:
     user_id: str = ""
     merged_into: str = ""
+    emails: frozenset[str] = frozenset()
 
 
 class IdentityResolver:
@@ -122,8 +125,18 @@ class IdentityResolver:
         self._profiles.update(dict.fromkeys(ids))
         for chunk in chunks(sorted(ids)):
             query = {"_id": {"$in": chunk}, "workspace": self.workspace}
-            async for doc in self.store.profiles.find(query, {"user_id": 1, "merged_into": 1}):
-                self._profiles[doc["_id"]] = _Profile(doc.get("user_id") or "", doc.get("merged_into") or "")
+            async for doc in self.store.profiles.find(query, {"user_id": 1, "merged_into": 1, "emails": 1}):
+                self._profiles[doc["_id"]] = _Profile(doc.get("user_id") or "", doc.get("merged_into") or "",
+                                                      frozenset(doc.get("emails", [])))
+
+    def exists(self, profile_id: str) -> bool:
+        """Whether the profile's document is known to exist (read, or written by this resolver)."""
+        return self._profiles.get(profile_id) is not None
+
+    def has_email(self, profile_id: str, email: str) -> bool:
+        """Whether the stored profile is known to list this email already."""
+        profile = self._profiles.get(profile_id)
+        return profile is not None and email in profile.emails
 
     async def is_claimed(self, identifier: Identifier) -> bool:
         await self.prefetch([identifier])
@@ -177,6 +190,7 @@ class IdentityResolver:
         for identifier in identifiers:
             if identifier.claim and identifier not in resolution.dropped and not await self._owner(identifier):
                 await self._claim(identifier, survivor)
+                resolution.claimed.append(identifier)
         for loser in resolution.merged:
             await self._merge(loser, survivor)
         return resolution

@@ -50,20 +50,24 @@ def identifiers(message: TrackingMessage) -> list[Identifier]:
     return [i for i in found if i.value]
 
 
-def profile_update(message: TrackingMessage, kept: list[Identifier], now: datetime) -> dict[str, Any]:
-    """What the message says about its person: identify traits merged per key (null unsets), ids added."""
+def profile_update(message: TrackingMessage, new_ids: list[Identifier], new_email: bool,
+                   now: datetime) -> dict[str, Any] | None:
+    """What the message says about its person: identify traits merged per key (null unsets), ids added; None when
+    it says nothing new (a track of a known person), so that no write is spent on it."""
     update: dict[str, Any] = {"$setOnInsert": {"created_at": now}, "$set": {"updated_at": now}}
     if message.type == "identify":
         # Keys were checked in validate(): none is an operator or a path.
         update["$set"].update({f"traits.{k}": v for k, v in message.traits.items() if v is not None})
         if unset := {f"traits.{k}": "" for k, v in message.traits.items() if v is None}:
             update["$unset"] = unset
-    add = {"anonymous_ids": [i.value for i in kept if i.kind == "anonymousId"]}
-    if message.email:
+    add = {"anonymous_ids": [i.value for i in new_ids if i.kind == "anonymousId"]}
+    if new_email:
         # Emails are data as well as identifiers: a profile lists every email its person used, even one whose
         # identity belongs to another person, and the Profile API finds all profiles that carry an email.
         add["emails"] = [message.email]
     update["$addToSet"] = {k: {"$each": v} for k, v in add.items() if v}
+    if message.type != "identify" and not update["$addToSet"]:
+        return None
     return update
 
 
@@ -121,6 +125,7 @@ class Ingestor:
         resolver = IdentityResolver(self.store, workspace, now)
         await resolver.prefetch(i for _, message in valid for i in identifiers(message))
         profiles: list[UpdateOne] = []
+        created: set[str] = set()  # profiles this batch writes (so later messages need not create them again)
         events: list[UpdateOne] = []
         due: dict[str, None] = {}
         for index, message in valid:
@@ -132,9 +137,13 @@ class Ingestor:
                 wanted.append(await self._previous(resolver, message.previous_id))
             resolution = await resolver.resolve(wanted, message.user_id)
             profile_id = resolution.profile_id
-            kept = [i for i in wanted if i not in resolution.dropped and i.claim]
-            profiles.append(UpdateOne({"_id": profile_id, "workspace": workspace},
-                                      profile_update(message, kept, now), upsert=True))
+            new_email = bool(message.email) and not resolver.has_email(profile_id, message.email)
+            missing = not resolver.exists(profile_id) and profile_id not in created
+            update = profile_update(message, resolution.claimed, new_email, now)
+            if update is not None or missing:
+                profiles.append(UpdateOne({"_id": profile_id, "workspace": workspace}, update or {
+                    "$setOnInsert": {"created_at": now, "updated_at": now}}, upsert=True))
+                created.add(profile_id)
             events.append(UpdateOne({"_id": eid}, {"$setOnInsert": event_document(workspace, profile_id, message)},
                                     upsert=True))
             due.update(dict.fromkeys([profile_id, *resolution.merged]))

@@ -7,6 +7,7 @@ order (cycles are refused when definitions are saved).
 """
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 type Progress = Callable[[float], Awaitable[None]]
 _BULK = 500
+_IDS = uuid.UUID("3d0c7a52-9f1b-4f7e-8b8e-6f2b1c9d4e70")
 
 
 async def _no_progress(fraction: float) -> None:
@@ -106,10 +108,23 @@ class Engine:
                          upsert=True) for p in sorted(wanted - current)]
         ops += [UpdateOne({"_id": p, "workspace": workspace}, {"$pull": {"audiences": audience_id}})
                 for p in sorted(current - wanted)]
+        await self._log(workspace, doc, entered=wanted - current, exited=current - wanted)
         await self._write(ops, progress)
         log.info("audience backfilled", extra={"workspace": workspace, "audience": doc["name"],
                                                "members": len(wanted), "entered": len(wanted - current),
                                                "exited": len(current - wanted)})
+
+    async def _log(self, workspace: str, doc: dict[str, Any], entered: set[str], exited: set[str]) -> None:
+        """Membership changes a (re)definition makes go to the log like any other, with the reason "definition".
+        Ids derive from the definition's version, so a backfill run again writes the same entries."""
+        now, version = self.clock(), doc.get("version", 0)
+        ops = [UpdateOne(
+            {"_id": str(uuid.uuid5(_IDS, f"{profile}\x00{doc['_id']}\x00v{version}\x00{change}"))},
+            {"$setOnInsert": {"workspace": workspace, "profile_id": profile, "audience_id": doc["_id"],
+                              "audience": doc["name"], "change": change, "at": now, "reason": "definition"}},
+            upsert=True) for change, profiles in (("entered", entered), ("exited", exited)) for profile in sorted(profiles)]
+        for start in range(0, len(ops), _BULK):
+            await self.store.membership_log.bulk_write(ops[start:start + _BULK], ordered=False)
 
     async def _backfill_trait(self, workspace: str, doc: dict[str, Any], progress: Progress) -> None:
         trait_id, key = doc["_id"], f"computed.{doc['_id']}"

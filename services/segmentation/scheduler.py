@@ -89,5 +89,8 @@ class Jobs:
                                                  reschedule=False)
             if before != (outcome.audiences, outcome.computed):
                 drifted += 1
+            else:  # the worker does not touch unchanged states; mark this one checked, so the sweep moves on
+                checked = {"$set": {"evaluated_at": self.worker.clock()}}
+                await self.store.profile_state.update_one({"_id": doc["_id"]}, checked)
         self.drift_repaired += drifted
         log.info("reconciled", extra={"checked": len(oldest), "drifted": drifted, "drift_total": self.drift_repaired})

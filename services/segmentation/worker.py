@@ -1,10 +1,13 @@
 """The due-queue worker: claim due profiles, evaluate them in memory, write what changed, schedule the next look.
 
 The `due` collection holds one document per profile with work pending: ingest sets `due_at` to now (and bumps
-`seq`); a worker claims it with a lease (`find_one_and_update`, earliest first), evaluates the profile, writes its
-state and the membership changes, then either schedules the next window crossing or deletes the entry, both
-*only if `seq` is unchanged*: an event that arrived meanwhile keeps the profile due. A worker that dies mid-profile
-loses nothing: its lease runs out and another worker takes the profile.
+`seq`); a worker claims a batch of the earliest with a lease, evaluates them, writes their state and membership
+changes, then either schedules each profile's next window crossing or deletes its entry, both *only if `seq` is
+unchanged*: an event that arrived meanwhile keeps the profile due. A worker that dies mid-batch loses nothing:
+its leases run out and another worker takes the profiles.
+
+A batch costs a fixed number of store round trips whatever its size (claim: find + bulk + find; read: profiles,
+events, states; write: log, states, due), which is what lets the queue keep up under load.
 
 Membership log entries have ids derived from the profile's state version, so a retry after a crash between the
 log write and the state write writes the same entries again, not new ones.
@@ -13,18 +16,20 @@ log write and the state write writes the same entries again, not new ones.
 import logging
 import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import DeleteOne, UpdateOne
 
 from services.common.clock import Clock, utc_now
-from services.common.store import Store
+from services.common.store import Store, chunks
 from services.segmentation.evaluation import Definitions, Outcome, evaluate_profile
 
 log = logging.getLogger(__name__)
 _IDS = uuid.UUID("0b9f6c1e-7d55-4f0e-9a1e-5a4c2f6d8e31")
+_RELEASE = {"$unset": {"lease_until": "", "lease_owner": ""}}
 
 
 @dataclass
@@ -33,6 +38,10 @@ class Claim:
     workspace: str
     seq: int
     reason: str
+
+
+def _lease_free(now: datetime) -> dict[str, Any]:
+    return {"$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]}
 
 
 class DueWorker:
@@ -46,32 +55,32 @@ class DueWorker:
         self.evaluated = 0
 
     async def run_once(self) -> int:
-        """Claim and evaluate up to `batch` due profiles; returns how many were evaluated."""
-        claims = []
-        for _ in range(self.batch):
-            claim = await self._claim()
-            if claim is None:
-                break
-            claims.append(claim)
-        definitions: dict[str, Definitions] = {}
+        """Claim up to `batch` due profiles and evaluate them; returns how many."""
+        claims = await self.claim()
+        by_workspace: dict[str, list[Claim]] = defaultdict(list)
         for claim in claims:
-            if claim.workspace not in definitions:
-                definitions[claim.workspace] = await self.definitions(claim.workspace)
-            await self.evaluate(claim, definitions[claim.workspace])
+            by_workspace[claim.workspace].append(claim)
+        for workspace, mine in by_workspace.items():
+            await self.evaluate_many(mine, await self.definitions(workspace))
         self.evaluated += len(claims)
         return len(claims)
 
-    async def _claim(self) -> Claim | None:
+    async def claim(self) -> list[Claim]:
+        """Lease the earliest due profiles. Each lease is conditional on the entry being unchanged since it was
+        read, so of several replicas claiming at once, each profile goes to exactly one."""
         now = self.clock()
-        doc = await self.store.due.find_one_and_update(
-            {"due_at": {"$lte": now}, "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
-            {"$set": {"lease_until": now + self.lease, "lease_owner": self.owner}},
-            sort=[("due_at", 1)],
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is None:
-            return None
-        return Claim(doc["_id"], doc["workspace"], doc.get("seq", 0), doc.get("reason", "event"))
+        until = now + self.lease
+        candidates = await self.store.due.find({"due_at": {"$lte": now}, **_lease_free(now)}).sort(
+            "due_at", 1).limit(self.batch).to_list(None)
+        if not candidates:
+            return []
+        await self.store.due.bulk_write([UpdateOne(
+            {"_id": c["_id"], "seq": c.get("seq", 0), **_lease_free(now)},
+            {"$set": {"lease_until": until, "lease_owner": self.owner}}) for c in candidates], ordered=False)
+        ids = [c["_id"] for c in candidates]
+        won = await self.store.due.find({"_id": {"$in": ids}, "lease_owner": self.owner, "lease_until": until}
+                                        ).to_list(None)
+        return [Claim(d["_id"], d["workspace"], d.get("seq", 0), d.get("reason", "event")) for d in won]
 
     async def definitions(self, workspace: str) -> Definitions:
         traits = [d async for d in self.store.computed_traits.find({"workspace": workspace})]
@@ -79,63 +88,90 @@ class DueWorker:
         return Definitions.of(traits, audiences)
 
     async def evaluate(self, claim: Claim, defs: Definitions, reschedule: bool = True) -> Outcome:
-        """Evaluate one claimed profile now, write the difference, and reschedule or retire its due entry."""
-        now = self.clock()
-        started = time.time()
-        profile = await self.store.profiles.find_one({"_id": claim.profile_id, "workspace": claim.workspace})
-        live = profile is not None and not profile.get("merged_into")
-        events = (await self.store.events.find({"workspace": claim.workspace, "profile_id": claim.profile_id})
-                  .to_list(None)) if live else []
-        # A merged-away or unknown profile is in no audience and has no computed traits.
-        outcome = evaluate_profile(defs, events, profile.get("traits", {}), now) if live else Outcome()
-        await self._write(claim, defs, outcome, now)
+        """Evaluate one profile (see evaluate_many)."""
+        return (await self.evaluate_many([claim], defs, reschedule))[claim.profile_id]
+
+    async def evaluate_many(self, claims: list[Claim], defs: Definitions, reschedule: bool = True
+                            ) -> dict[str, Outcome]:
+        """Evaluate profiles of one workspace now, write the differences, and reschedule or retire their entries."""
+        now, started = self.clock(), time.time()
+        workspace = claims[0].workspace
+        ids = [c.profile_id for c in claims]
+        profiles, events, states = await self._read(workspace, ids)
+        outcomes: dict[str, Outcome] = {}
+        for claim in claims:
+            profile = profiles.get(claim.profile_id)
+            # A merged-away or unknown profile is in no audience and has no computed traits.
+            live = profile is not None and not profile.get("merged_into")
+            outcomes[claim.profile_id] = (evaluate_profile(defs, events[claim.profile_id], profile.get("traits", {}),
+                                                           now) if live and profile else Outcome())
+        await self._write(claims, defs, outcomes, states, now)
         if reschedule:
-            await self._reschedule(claim, outcome.next_due)
+            await self._reschedule(claims, outcomes)
         # Wall-clock bounds, so that the evaluations of several replicas can be checked never to overlap.
-        log.debug("evaluated", extra={"event": "evaluated", "profile": claim.profile_id, "owner": self.owner,
-                                      "started": started, "finished": time.time(), "reason": claim.reason})
-        return outcome
+        for claim in claims:
+            log.debug("evaluated", extra={"event": "evaluated", "profile": claim.profile_id, "owner": self.owner,
+                                          "started": started, "finished": time.time(), "reason": claim.reason})
+        return outcomes
+
+    async def _read(self, workspace: str, ids: list[str]) -> tuple[dict[str, Any], dict[str, list[Any]], dict[str, Any]]:
+        profiles: dict[str, Any] = {}
+        events: dict[str, list[Any]] = defaultdict(list)
+        states: dict[str, Any] = {}
+        for chunk in chunks(ids):
+            profiles.update({d["_id"]: d async for d in self.store.profiles.find(
+                {"_id": {"$in": chunk}, "workspace": workspace})})
+            async for event in self.store.events.find({"workspace": workspace, "profile_id": {"$in": chunk}}):
+                events[event["profile_id"]].append(event)
+            states.update({d["_id"]: d async for d in self.store.profile_state.find({"_id": {"$in": chunk}})})
+        return profiles, events, states
 
     async def stored(self, profile_id: str) -> tuple[set[str], dict[str, Any]]:
         """What profile_state holds for a profile: its audiences and computed values."""
         state = await self.store.profile_state.find_one({"_id": profile_id}) or {}
         return set(state.get("audiences", [])), state.get("computed", {})
 
-    async def _write(self, claim: Claim, defs: Definitions, outcome: Outcome, now: datetime) -> None:
-        state = await self.store.profile_state.find_one({"_id": claim.profile_id}) or {}
-        before = set(state.get("audiences", []))
-        # Every evaluated profile keeps a state document (even an empty one): the reconciliation sweep walks them.
-        if state and before == outcome.audiences and state.get("computed", {}) == outcome.computed:
-            await self.store.profile_state.update_one({"_id": claim.profile_id}, {"$set": {"evaluated_at": now}})
-            return
-        version = state.get("version", 0) + 1
+    async def _write(self, claims: list[Claim], defs: Definitions, outcomes: dict[str, Outcome],
+                     states: dict[str, Any], now: datetime) -> None:
         names = {a["_id"]: a["name"] for a in defs.audiences}
-        changes = [(a, "entered") for a in sorted(outcome.audiences - before)]
-        changes += [(a, "exited") for a in sorted(before - outcome.audiences)]
-        if changes:
-            await self.store.membership_log.bulk_write([UpdateOne(
+        log_ops: list[UpdateOne] = []
+        state_ops: list[UpdateOne] = []
+        for claim in claims:
+            outcome, state = outcomes[claim.profile_id], states.get(claim.profile_id, {})
+            before = set(state.get("audiences", []))
+            # Every evaluated profile keeps a state document (even an empty one): the reconciliation sweep walks them.
+            # An unchanged one is not written at all: most evaluations change nothing, and writes are the cost.
+            if state and before == outcome.audiences and state.get("computed", {}) == outcome.computed:
+                continue
+            version = state.get("version", 0) + 1
+            changes = [(a, "entered") for a in sorted(outcome.audiences - before)]
+            changes += [(a, "exited") for a in sorted(before - outcome.audiences)]
+            log_ops += [UpdateOne(
                 {"_id": str(uuid.uuid5(_IDS, f"{claim.profile_id}\x00{version}\x00{audience}\x00{change}"))},
                 {"$setOnInsert": {"workspace": claim.workspace, "profile_id": claim.profile_id,
                                   "audience_id": audience, "audience": names.get(audience, ""), "change": change,
                                   "at": now, "reason": claim.reason}},
-                upsert=True) for audience, change in changes], ordered=False)
-        await self.store.profile_state.update_one(
-            {"_id": claim.profile_id},
-            {"$set": {"workspace": claim.workspace, "audiences": sorted(outcome.audiences),
-                      "computed": outcome.computed, "version": version, "evaluated_at": now}},
-            upsert=True,
-        )
+                upsert=True) for audience, change in changes]
+            state_ops.append(UpdateOne(
+                {"_id": claim.profile_id},
+                {"$set": {"workspace": claim.workspace, "audiences": sorted(outcome.audiences),
+                          "computed": outcome.computed, "version": version, "evaluated_at": now}},
+                upsert=True))
+        # The log first: a crash before the state write repeats the same entries (same ids), never loses one.
+        if log_ops:
+            await self.store.membership_log.bulk_write(log_ops, ordered=False)
+        if state_ops:
+            await self.store.profile_state.bulk_write(state_ops, ordered=False)
 
-    async def _reschedule(self, claim: Claim, next_due: datetime | None) -> None:
-        mine = {"_id": claim.profile_id, "seq": claim.seq}
-        if next_due is None:
-            done = (await self.store.due.delete_one(mine)).deleted_count
-        else:
-            done = (await self.store.due.update_one(mine, {"$set": {"due_at": next_due, "reason": "time"},
-                                                           "$unset": {"lease_until": "", "lease_owner": ""}})
-                    ).matched_count
-        if done:
-            return
-        # New data arrived while we worked: leave it due now, just let go of the lease.
-        await self.store.due.update_one({"_id": claim.profile_id, "lease_owner": self.owner},
-                                        {"$unset": {"lease_until": "", "lease_owner": ""}})
+    async def _reschedule(self, claims: list[Claim], outcomes: dict[str, Outcome]) -> None:
+        """Retire or reschedule each entry if nothing arrived meanwhile; else just give its lease back."""
+        finish: list[UpdateOne | DeleteOne] = []
+        for claim in claims:
+            mine = {"_id": claim.profile_id, "seq": claim.seq, "lease_owner": self.owner}
+            next_due = outcomes[claim.profile_id].next_due
+            finish.append(DeleteOne(mine) if next_due is None else UpdateOne(
+                mine, {"$set": {"due_at": next_due, "reason": "time"}, **_RELEASE}))
+        await self.store.due.bulk_write(finish, ordered=False)
+        # Entries still leased to us are those whose seq moved: new data arrived, so they stay due now.
+        await self.store.due.update_many(
+            {"_id": {"$in": [c.profile_id for c in claims]}, "lease_owner": self.owner}, _RELEASE)

@@ -18,10 +18,18 @@ def ago(seconds: float) -> str:
 
 
 async def create_audience(http: httpx.AsyncClient, tenant: Tenant, name: str, conditions: list[Any]) -> str:
+    """Create an audience and wait until its backfill is done, so that what follows is the workers' doing."""
     reply = await http.post(f"{tenant.base}/audiences", json={"name": name, "conditions": conditions},
                             headers=tenant.headers)
     assert reply.status_code == 201, reply.text
-    return reply.json()["id"]
+    audience_id = reply.json()["id"]
+
+    async def ready() -> bool:
+        got = await http.get(f"{tenant.base}/audiences/{audience_id}", headers=tenant.headers)
+        return got.json()["status"]["state"] == "ready"
+
+    await eventually(ready, timeout=20)
+    return audience_id
 
 
 async def track(http: httpx.AsyncClient, tenant: Tenant, user: str, event: str, timestamp: str | None = None) -> None:

@@ -1,0 +1,180 @@
+"""Freshness: how soon a membership is visible after its event, and how close to a window's edge it changes.
+
+What it measures. The whole suite runs as real processes. Under a steady load of `--rate` events per second for
+`--seconds`, sent as SDKs send them (batches of `--batch`, open loop), each the first "Ping" of a person identified
+before the load starts (a live site's traffic is mostly people seen before), who thereby enters "pinged":
+
+  event -> visible   for about one person in `--sample`: from the 200 of their batch call to the moment
+                     `GET /profiles/userId:X/audiences` first lists "pinged" (polled every 100 ms)
+  boundary lag       `--edges` people whose one event is backdated so that it leaves the one-minute window of
+                     "pinged recently" a few seconds into the run, with no new event: from that instant to the
+                     moment the Profile API no longer lists the audience
+
+Goals (issue 5): event -> visible p95 < 1 s; boundary lag <= 5 s. For context, the raw store's round trip for the
+reads the Profile API makes (one `find_one` by index) is measured in the same run.
+
+  python -m bench.freshness                        # embedded store; about 50 events/s, which it sustains
+  python -m bench.freshness --rate 20 --seconds 30
+"""
+
+import argparse
+import asyncio
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from bench.common import percentile, store_at_hand
+from services.common.store import Store
+from services.common.tenancy import ensure_workspace
+from tools.suite import Suite
+
+WORKSPACE = "bench/freshness/BENCH"
+TOKEN = "bench-token"
+POLL = 0.1
+
+
+async def visible(client: httpx.AsyncClient, user: str, audience: str, present: bool, deadline: float) -> float:
+    """Poll until the profile's audiences do (or do not) list `audience`; the monotonic time it was so."""
+    while time.monotonic() < deadline:
+        reply = await client.get(f"/track/{WORKSPACE}/v1/profiles/userId:{user}/audiences",
+                                 headers={"auth-token": TOKEN})
+        if reply.status_code == 200 and (audience in reply.json().get("audiences", [])) == present:
+            return time.monotonic()
+        await asyncio.sleep(POLL)
+    raise TimeoutError(f"{user}: {audience} {'never appeared' if present else 'never left'}")
+
+
+async def run(gateway: str, uri: str, rate: float, seconds: float, sample: int, edges: int,
+              batch: int) -> dict[str, list[float]]:
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
+        recently = {"kind": "quick", "last": {"amount": 1, "unit": "minutes"}}
+        for name, window in (("pinged", None), ("pinged recently", recently)):
+            event = {"name": "Ping", **({"window": window} if window else {})}
+            reply = await client.post(f"/track/{WORKSPACE}/v1/audiences", headers={"auth-token": TOKEN},
+                                      json={"name": name, "conditions": [{"mode": "required", "event": event}]})
+            reply.raise_for_status()
+
+        latencies: list[float] = []
+        watchers: list[asyncio.Task[None]] = []
+        sends: list[asyncio.Task[None]] = []
+
+        async def watch(user: str, acked: float) -> None:
+            seen = await visible(client, user, "pinged", True, acked + 30)
+            latencies.append(seen - acked)
+
+        async def edge(user: str, leaves: datetime) -> float:
+            # Polling only from just before the edge: polling earlier would load the store, not measure anything.
+            await asyncio.sleep(max(0.0, (leaves - datetime.now(UTC)).total_seconds() - 0.5))
+            await visible(client, user, "pinged recently", False, time.monotonic() + 60)
+            return (datetime.now(UTC) - leaves).total_seconds()
+
+        async def send(users: list[str]) -> None:
+            reply = await client.post(f"/track/{WORKSPACE}/v1/batch", headers={"auth-token": TOKEN}, json={
+                "batch": [{"type": "track", "userId": u, "event": "Ping"} for u in users]})
+            reply.raise_for_status()
+            acked = time.monotonic()
+            watchers.extend(asyncio.create_task(watch(u, acked)) for u in users if hash(u) % sample == 0)
+
+        # Known people: the load is what a live site sends, mostly people seen before.
+        people = [f"p-{i}" for i in range(int(rate * seconds) + batch)]
+        await warm_up(client, people, uri)
+        # People whose event leaves the one-minute window 3 to 3+edges seconds into the load, with no new event.
+        edge_at: dict[str, datetime] = {}
+        now = datetime.now(UTC)
+        for i in range(edges):
+            user, leaves = f"edge-{uuid.uuid4().hex[:8]}", now + timedelta(seconds=3 + i)
+            edge_at[user] = leaves
+            reply = await client.post(f"/track/{WORKSPACE}/v1/track", headers={"auth-token": TOKEN}, json={
+                "userId": user, "event": "Ping", "timestamp": (leaves - timedelta(minutes=1)).isoformat()})
+            reply.raise_for_status()
+
+        edge_tasks = [asyncio.create_task(edge(u, t)) for u, t in edge_at.items()]
+        # Open loop, as SDKs send: a batch every batch/rate seconds whatever the replies take.
+        started, sent = time.monotonic(), 0
+        while time.monotonic() - started < seconds:
+            sends.append(asyncio.create_task(send(people[sent:sent + batch])))
+            sent += batch
+            await asyncio.sleep(max(0.0, started + sent / rate - time.monotonic()))
+        await asyncio.gather(*sends)
+        achieved = sent / (time.monotonic() - started)
+        await asyncio.gather(*watchers)
+        lags = await asyncio.gather(*edge_tasks)
+    raw = await raw_find_ms(uri)
+    return {"latency": latencies, "lag": list(lags), "rate": [achieved], "raw_find_ms": raw}
+
+
+async def warm_up(client: httpx.AsyncClient, people: list[str], uri: str) -> None:
+    """Identify everyone first (not timed), and let the workers settle before the load starts."""
+    for start in range(0, len(people), 25):
+        reply = await client.post(f"/track/{WORKSPACE}/v1/batch", headers={"auth-token": TOKEN}, json={
+            "batch": [{"type": "identify", "userId": u, "traits": {"plan": "free"}} for u in people[start:start + 25]]})
+        reply.raise_for_status()
+    store = Store(uri, "cdp", appname="bench.freshness")
+    try:
+        while await store.due.count_documents({"due_at": {"$lte": datetime.now(UTC)}}):
+            await asyncio.sleep(0.5)
+    finally:
+        await store.close()
+
+
+async def raw_find_ms(uri: str, calls: int = 200) -> list[float]:
+    store = Store(uri, "cdp", appname="bench.freshness")
+    try:
+        ids = [d["_id"] async for d in store.profiles.find({"workspace": WORKSPACE}, {"_id": 1}).limit(calls)]
+        times = []
+        for profile_id in ids:
+            began = time.perf_counter()
+            await store.profiles.find_one({"_id": profile_id})
+            times.append((time.perf_counter() - began) * 1000)
+        return times
+    finally:
+        await store.close()
+
+
+async def bootstrap(uri: str) -> None:
+    store = Store(uri, "cdp", appname="bench.freshness")
+    try:
+        await ensure_workspace(store, WORKSPACE, TOKEN, "bench-write-key")
+    finally:
+        await store.close()
+
+
+def report(figures: dict[str, list[float]], label: str, rate: float, seconds: float) -> str:
+    latency, lag, raw = figures["latency"], figures["lag"], figures["raw_find_ms"]
+    return "\n".join([
+        f"store: {label}; load: {figures['rate'][0]:.1f} events/s (asked {rate:.0f}/s) for {seconds:.0f} s",
+        f"event -> visible  n={len(latency)}  p50 {percentile(latency, 50) * 1000:.0f} ms  "
+        f"p95 {percentile(latency, 95) * 1000:.0f} ms  p99 {percentile(latency, 99) * 1000:.0f} ms  (goal p95 < 1000 ms)",
+        f"boundary lag      n={len(lag)}  p50 {percentile(lag, 50):.2f} s  max {max(lag, default=0):.2f} s  "
+        f"(goal <= 5 s)",
+        f"raw store find_one by _id: p50 {percentile(raw, 50):.1f} ms  p99 {percentile(raw, 99):.1f} ms",
+    ])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=50.0, help="track calls per second")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--sample", type=int, default=10, help="watch about one person in n")
+    parser.add_argument("--edges", type=int, default=10, help="people whose window edge is timed")
+    parser.add_argument("--batch", type=int, default=10, help="events per batch call, as SDKs send them")
+    args = parser.parse_args(argv)
+    with store_at_hand("freshness") as (uri, label):
+        # The gateway's per-tenant rate limit would throttle the polling that measures; it is not what is measured.
+        suite = Suite(env={"CDP_GATEWAY_RATE_LIMIT_PER_SECOND": "100000", "CDP_GATEWAY_RATE_LIMIT_BURST": "100000"})
+        try:
+            asyncio.run(bootstrap(uri))
+            endpoints = suite.start_services(uri)
+            figures = asyncio.run(run(endpoints.gateway, uri, args.rate, args.seconds, args.sample, args.edges,
+                                     args.batch))
+        finally:
+            suite.stop()
+    print(report(figures, label, args.rate, args.seconds), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
