@@ -108,12 +108,17 @@ async def channels(suite: Endpoints) -> AsyncIterator[dict[str, grpc.aio.Channel
 
 
 async def eventually[T](probe: Callable[[], Awaitable[T]], timeout: float = 20.0, every: float = 0.1) -> T:
-    """Poll `probe` until it returns something truthy, or fail after `timeout` seconds: never a fixed sleep."""
+    """Poll `probe` until it returns something truthy without failing an assertion, and return that; at the
+    deadline, fail with its last assertion (or last answer). Never a fixed sleep."""
     deadline = time.monotonic() + timeout
     while True:
-        result = await probe()
-        if result:
-            return result
+        try:
+            result = await probe()
+            if result:
+                return result
+            failure: Exception = AssertionError(f"still {result!r} after {timeout} s")
+        except AssertionError as error:
+            failure = error
         if time.monotonic() > deadline:
-            raise AssertionError(f"still {result!r} after {timeout} s")
+            raise failure
         await asyncio.sleep(every)

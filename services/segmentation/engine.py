@@ -8,16 +8,17 @@ order (cycles are refused when definitions are saved).
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from services.common.clock import Clock, utc_now
-from services.common.store import Store
+from services.common.store import Store, chunks
 from services.segmentation import computed
-from services.segmentation.conditions import References, conditions_expr, uses
+from services.segmentation.conditions import Bounds, References, conditions_expr, event_match_expr, uses
 from services.segmentation.definitions import references
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,38 @@ _IDS = uuid.UUID("3d0c7a52-9f1b-4f7e-8b8e-6f2b1c9d4e70")
 
 async def _no_progress(fraction: float) -> None:
     return None
+
+
+_NONE = object()
+
+
+def _unchanged(profile_id: str, versions: dict[str, int | None]) -> dict[str, Any]:
+    """A filter matching the profile's state only while it is as it was read (absent then: absent or unversioned)."""
+    return {"_id": profile_id, "version": versions.get(profile_id)}
+
+
+def _sliding(spec: dict[str, Any]) -> bool:
+    return (spec.get("window") or {}).get("kind") in ("quick", "relative")
+
+
+def _event_specs(conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    specs: list[dict[str, Any]] = []
+    for c in conditions:
+        if "event" in c:
+            specs.append(c["event"])
+        elif "group" in c:
+            specs += _event_specs(c["group"]["conditions"])
+    return specs
+
+
+def _windowed(conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The event conditions whose window slides with time."""
+    return [spec for spec in _event_specs(conditions) if _sliding(spec)]
+
+
+def _windowed_trait(trait: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = {**(trait.get("event") or {}), "window": trait.get("window")}
+    return [spec] if _sliding(spec) else []
 
 
 def _audience_names(conditions: list[dict[str, Any]]) -> set[str]:
@@ -99,20 +132,29 @@ class Engine:
             await self._cascade(workspace, audiences=set(), traits={doc["name"]})
 
     async def _backfill_audience(self, workspace: str, doc: dict[str, Any], progress: Progress) -> None:
-        audience_id = doc["_id"]
+        audience_id, started = doc["_id"], self.clock()
+        # What is stored is read *before* the result is computed, and every write is conditional on the profile's
+        # state version being unchanged: a worker's newer evaluation is never undone by this older one.
+        versions, current = await self._states(workspace, lambda state: audience_id in state.get("audiences", []))
         wanted = await self._members_now(workspace, doc["conditions"])
         await progress(0.5)
-        current = {d["_id"] async for d in
-                   self.store.profile_state.find({"workspace": workspace, "audiences": audience_id}, {"_id": 1})}
-        ops = [UpdateOne({"_id": p}, {"$addToSet": {"audiences": audience_id}, "$setOnInsert": {"workspace": workspace}},
-                         upsert=True) for p in sorted(wanted - current)]
-        ops += [UpdateOne({"_id": p, "workspace": workspace}, {"$pull": {"audiences": audience_id}})
-                for p in sorted(current - wanted)]
-        await self._log(workspace, doc, entered=wanted - current, exited=current - wanted)
+        entered, exited = wanted - set(current), set(current) - wanted
+        ops = [UpdateOne(_unchanged(p, versions), {"$addToSet": {"audiences": audience_id},
+                                                   "$set": {"workspace": workspace}}, upsert=True)
+               for p in sorted(entered)]
+        ops += [UpdateOne(_unchanged(p, versions), {"$pull": {"audiences": audience_id}}) for p in sorted(exited)]
         await self._write(ops, progress)
+        _, now_in = await self._states(workspace, lambda state: audience_id in state.get("audiences", []),
+                                       entered | exited)
+        # What did not apply (a worker got there first) is evaluated again by the workers, as is every profile
+        # that received an event while this ran, or whose membership a sliding window will change.
+        applied_in, applied_out = entered & set(now_in), exited - set(now_in)
+        await self._log(workspace, doc, entered=applied_in, exited=applied_out)
+        await self._requeue(workspace, started, (entered - applied_in) | (exited - applied_out),
+                            _windowed(doc["conditions"]))
         log.info("audience backfilled", extra={"workspace": workspace, "audience": doc["name"],
-                                               "members": len(wanted), "entered": len(wanted - current),
-                                               "exited": len(current - wanted)})
+                                               "members": len(wanted), "entered": len(applied_in),
+                                               "exited": len(applied_out)})
 
     async def _log(self, workspace: str, doc: dict[str, Any], entered: set[str], exited: set[str]) -> None:
         """Membership changes a (re)definition makes go to the log like any other, with the reason "definition".
@@ -127,25 +169,64 @@ class Engine:
             await self.store.membership_log.bulk_write(ops[start:start + _BULK], ordered=False)
 
     async def _backfill_trait(self, workspace: str, doc: dict[str, Any], progress: Progress) -> None:
-        trait_id, key = doc["_id"], f"computed.{doc['_id']}"
+        trait_id, key, started = doc["_id"], f"computed.{doc['_id']}", self.clock()
+        versions, current = await self._states(workspace, lambda state: trait_id in state.get("computed", {}))
         cursor = await self.store.events.aggregate(computed.pipeline(doc, workspace, self.clock()))
         wanted = {d["_id"]: d["value"] async for d in cursor if d["value"] != computed.empty(doc["kind"])}
         await progress(0.5)
-        current = {d["_id"]: d["computed"][trait_id] async for d in self.store.profile_state.find(
-            {"workspace": workspace, key: {"$exists": True}}, {key: 1})}
-        ops = [UpdateOne({"_id": p}, {"$set": {key: v}, "$setOnInsert": {"workspace": workspace}}, upsert=True)
-               for p, v in sorted(wanted.items()) if p not in current or current[p] != v]
-        ops += [UpdateOne({"_id": p, "workspace": workspace}, {"$unset": {key: ""}})
-                for p in sorted(current.keys() - wanted.keys())]
+        values = {p: s["computed"][trait_id] for p, s in current.items()}
+        changed = {p for p, v in wanted.items() if p not in values or values[p] != v}
+        dropped = values.keys() - wanted.keys()
+        ops = [UpdateOne(_unchanged(p, versions), {"$set": {key: wanted[p], "workspace": workspace}}, upsert=True)
+               for p in sorted(changed)]
+        ops += [UpdateOne(_unchanged(p, versions), {"$unset": {key: ""}}) for p in sorted(dropped)]
         await self._write(ops, progress)
+        _, after = await self._states(workspace, lambda state: True, changed | dropped)
+        missed = {p for p in changed if after.get(p, {}).get("computed", {}).get(trait_id, _NONE) != wanted[p]}
+        missed |= {p for p in dropped if trait_id in after.get(p, {}).get("computed", {})}
+        await self._requeue(workspace, started, missed, _windowed_trait(doc))
         log.info("computed trait backfilled", extra={"workspace": workspace, "trait": doc["name"],
-                                                     "profiles": len(wanted), "changed": len(ops)})
+                                                     "profiles": len(wanted), "changed": len(ops) - len(missed)})
+
+    async def _states(self, workspace: str, holds: Callable[[dict[str, Any]], bool],
+                      only: set[str] | None = None) -> tuple[dict[str, int | None], dict[str, dict[str, Any]]]:
+        """Every state's version, and the states for which `holds` (of `only` these profiles, when given)."""
+        versions: dict[str, int | None] = {}
+        found: dict[str, dict[str, Any]] = {}
+        queries = [{"workspace": workspace, "_id": {"$in": chunk}} for chunk in chunks(sorted(only))] if only is not None \
+            else [{"workspace": workspace}]
+        for query in queries:
+            async for state in self.store.profile_state.find(query, {"version": 1, "audiences": 1, "computed": 1}):
+                versions[state["_id"]] = state.get("version")
+                if holds(state):
+                    found[state["_id"]] = state
+        return versions, found
 
     async def _write(self, ops: list[UpdateOne], progress: Progress) -> None:
         for start in range(0, len(ops), _BULK):
-            await self.store.profile_state.bulk_write(ops[start:start + _BULK], ordered=False)
+            try:
+                await self.store.profile_state.bulk_write(ops[start:start + _BULK], ordered=False)
+            except BulkWriteError:
+                pass  # an upsert that met a state created meanwhile: found and handed to the workers afterwards
             await progress(0.5 + 0.5 * min(1.0, (start + _BULK) / len(ops)))
         await progress(1.0)
+
+    async def _requeue(self, workspace: str, started: datetime, profiles: set[str],
+                       windowed: list[dict[str, Any]]) -> None:
+        """Make due now: `profiles`, every profile that received an event since `started`, and every profile with an
+        event a sliding window of the definition will let in or out (the workers then schedule the crossing)."""
+        due = set(profiles)
+        due |= {d["profile_id"] async for d in self.store.events.find(
+            {"workspace": workspace, "received_at": {"$gte": started}}, {"profile_id": 1})}
+        if windowed:
+            match = {"$or": [event_match_expr("$$ROOT", spec, Bounds()) for spec in windowed]}
+            cursor = await self.store.events.aggregate([
+                {"$match": {"workspace": workspace}}, {"$match": {"$expr": match}}, {"$group": {"_id": "$profile_id"}}])
+            due |= {d["_id"] async for d in cursor}
+        mark = {"$set": {"workspace": workspace, "due_at": self.clock(), "reason": "definition"}, "$inc": {"seq": 1}}
+        ops = [UpdateOne({"_id": p}, mark, upsert=True) for p in sorted(due)]
+        for start in range(0, len(ops), _BULK):
+            await self.store.due.bulk_write(ops[start:start + _BULK], ordered=False)
 
     async def _cascade(self, workspace: str, audiences: set[str], traits: set[str]) -> None:
         """Re-backfill every audience that refers, directly or not, to the changed audiences or traits."""

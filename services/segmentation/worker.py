@@ -30,6 +30,7 @@ from services.segmentation.evaluation import Definitions, Outcome, evaluate_prof
 log = logging.getLogger(__name__)
 _IDS = uuid.UUID("0b9f6c1e-7d55-4f0e-9a1e-5a4c2f6d8e31")
 _RELEASE = {"$unset": {"lease_until": "", "lease_owner": ""}}
+_NONE = object()
 
 
 @dataclass
@@ -133,35 +134,42 @@ class DueWorker:
 
     async def _write(self, claims: list[Claim], defs: Definitions, outcomes: dict[str, Outcome],
                      states: dict[str, Any], now: datetime) -> None:
+        """Write each profile's changes as per-definition edits, for the definitions this worker read: a definition
+        created since (and backfilled meanwhile) is left as its backfill wrote it, never undone by a stale view."""
         names = {a["_id"]: a["name"] for a in defs.audiences}
+        traits = {t["_id"] for t in defs.traits}
         log_ops: list[UpdateOne] = []
         state_ops: list[UpdateOne] = []
         for claim in claims:
             outcome, state = outcomes[claim.profile_id], states.get(claim.profile_id, {})
-            before = set(state.get("audiences", []))
+            before = set(state.get("audiences", [])) & names.keys()
+            computed_before = {k: v for k, v in state.get("computed", {}).items() if k in traits}
+            entered, exited = sorted(outcome.audiences - before), sorted(before - outcome.audiences)
+            changed = {f"computed.{k}": v for k, v in outcome.computed.items() if computed_before.get(k, _NONE) != v}
+            removed = {f"computed.{k}": "" for k in computed_before.keys() - outcome.computed.keys()}
             # Every evaluated profile keeps a state document (even an empty one): the reconciliation sweep walks them.
             # An unchanged one is not written at all: most evaluations change nothing, and writes are the cost.
-            if state and before == outcome.audiences and state.get("computed", {}) == outcome.computed:
+            if state and not (entered or exited or changed or removed):
                 continue
-            version = state.get("version", 0) + 1
-            changes = [(a, "entered") for a in sorted(outcome.audiences - before)]
-            changes += [(a, "exited") for a in sorted(before - outcome.audiences)]
+            version = (state.get("version") or 0) + 1
             log_ops += [UpdateOne(
                 {"_id": str(uuid.uuid5(_IDS, f"{claim.profile_id}\x00{version}\x00{audience}\x00{change}"))},
                 {"$setOnInsert": {"workspace": claim.workspace, "profile_id": claim.profile_id,
-                                  "audience_id": audience, "audience": names.get(audience, ""), "change": change,
+                                  "audience_id": audience, "audience": names[audience], "change": change,
                                   "at": now, "reason": claim.reason}},
-                upsert=True) for audience, change in changes]
-            state_ops.append(UpdateOne(
-                {"_id": claim.profile_id},
-                {"$set": {"workspace": claim.workspace, "audiences": sorted(outcome.audiences),
-                          "computed": outcome.computed, "version": version, "evaluated_at": now}},
-                upsert=True))
+                upsert=True) for change, audiences in (("entered", entered), ("exited", exited)) for audience in audiences]
+            update: dict[str, Any] = {"$set": {"workspace": claim.workspace, "evaluated_at": now, **changed},
+                                      "$inc": {"version": 1}, "$addToSet": {"audiences": {"$each": entered}}}
+            if removed:
+                update["$unset"] = removed
+            state_ops.append(UpdateOne({"_id": claim.profile_id}, update, upsert=True))
+            if exited:  # a second edit: one update may not both add to and pull from the same array
+                state_ops.append(UpdateOne({"_id": claim.profile_id}, {"$pull": {"audiences": {"$in": exited}}}))
         # The log first: a crash before the state write repeats the same entries (same ids), never loses one.
         if log_ops:
             await self.store.membership_log.bulk_write(log_ops, ordered=False)
         if state_ops:
-            await self.store.profile_state.bulk_write(state_ops, ordered=False)
+            await self.store.profile_state.bulk_write(state_ops, ordered=True)
 
     async def _reschedule(self, claims: list[Claim], outcomes: dict[str, Outcome]) -> None:
         """Retire or reschedule each entry if nothing arrived meanwhile; else just give its lease back."""

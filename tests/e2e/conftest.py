@@ -11,10 +11,7 @@ previews, member lists and the Profile API. Two reads go around it, each for a r
 Nothing here sleeps for a fixed time: every wait polls a condition until a deadline.
 """
 
-import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,21 +23,8 @@ from cdp.profile.v1 import profile_pb2, profile_pb2_grpc
 
 from services.common.store import Store
 from services.common.structs import struct_to_dict
-from tests.conftest import Tenant
+from tests.conftest import Tenant, eventually
 
-DEADLINE = 20.0  # seconds: generous for the embedded store on a busy machine, never reached when things work
-
-
-async def eventually[T](probe: Callable[[], Awaitable[T]], timeout: float = DEADLINE, interval: float = 0.1) -> T:
-    """Await `probe` until it returns without an AssertionError; its last failure is raised at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return await probe()
-        except AssertionError:
-            if time.monotonic() >= deadline:
-                raise
-        await asyncio.sleep(interval)
 
 
 def ago(days: float = 0, hours: float = 0, now: datetime | None = None) -> str:
@@ -85,10 +69,11 @@ class Api:
     async def settled(self) -> None:
         """Wait until no profile of the workspace is due now: every event sent so far has been evaluated. (Profiles
         scheduled for a later window crossing are not due *now*, and are not waited for.)"""
-        async def nothing_due() -> None:
+        async def nothing_due() -> bool:
             pending = await self.store.due.count_documents(
                 {"workspace": self.tenant.name, "due_at": {"$lte": datetime.now(UTC)}})
             assert pending == 0, f"{pending} profiles still due"
+            return True
 
         await eventually(nothing_due)
 
