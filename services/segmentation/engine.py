@@ -72,6 +72,45 @@ def _computed_names(conditions: list[dict[str, Any]]) -> set[str]:
     return {r.name for r in references(conditions) if r.kind == "computed_trait"}
 
 
+def _tested(conditions: list[dict[str, Any]], refs: References, now: datetime) -> list[dict[str, Any]]:
+    """The stages that join what the conditions need and test them: `{_id, m}` per document."""
+    stages: list[dict[str, Any]] = []
+    if uses(conditions, "computed_trait") or uses(conditions, "audience"):
+        stages.append({"$lookup": {"from": "profile_state", "localField": "_id", "foreignField": "_id",
+                                   "as": "__state"}})
+    return [*stages, {"$project": {"m": conditions_expr(conditions, refs, now)}}]
+
+
+def event_pipeline(workspace: str, conditions: list[dict[str, Any]], refs: References,
+                   now: datetime) -> list[dict[str, Any]]:
+    """Over `events`: one pass grouping each profile's events, then the test, for every profile with events.
+    (A `$lookup` of each profile's events instead costs profiles x events on the embedded store.)"""
+    grouped = {k: f"${k}" for k in ("type", "event", "name", "properties", "timestamp")}
+    stages: list[dict[str, Any]] = [
+        {"$match": {"workspace": workspace}},
+        {"$group": {"_id": "$profile_id", "__events": {"$push": grouped}}},
+    ]
+    if uses(conditions, "trait"):
+        stages += [{"$lookup": {"from": "profiles", "localField": "_id", "foreignField": "_id", "as": "__profile"}},
+                   {"$set": {"traits": {"$arrayElemAt": ["$__profile.traits", 0]}}}]
+    return stages + _tested(conditions, refs, now)
+
+
+def profile_pipeline(workspace: str, conditions: list[dict[str, Any]], refs: References,
+                     now: datetime) -> list[dict[str, Any]]:
+    """Over `profiles`: every live profile, tested as if it had no events."""
+    return [{"$match": {"workspace": workspace, "merged_into": {"$exists": False}}},
+            *_tested(conditions, refs, now)]
+
+
+def admitted(profile_verdicts: dict[str, bool], event_verdicts: dict[str, bool]) -> set[str]:
+    """Members from the two passes: every live profile (tested with no events), overridden by its verdict with
+    its events where it has any. Events belong to live profiles only (a merge moves them), but the live set counts."""
+    verdicts = dict(profile_verdicts)
+    verdicts.update({p: m for p, m in event_verdicts.items() if p in verdicts})
+    return {profile for profile, admit in verdicts.items() if admit}
+
+
 class Engine:
     def __init__(self, store: Store, clock: Clock = utc_now) -> None:
         self.store = store
@@ -84,27 +123,20 @@ class Engine:
                      self.store.audiences.find({"workspace": workspace}, {"name": 1})}
         return References(computed_traits=traits, audiences=audiences)
 
-    def audience_pipeline(self, workspace: str, conditions: list[dict[str, Any]], refs: References,
-                          now: datetime) -> list[dict[str, Any]]:
-        """Every live profile of the workspace that `conditions` admit at `now`, as `{_id}` documents."""
-        stages: list[dict[str, Any]] = [{"$match": {"workspace": workspace, "merged_into": {"$exists": False}}}]
+    async def members_now(self, workspace: str, conditions: list[dict[str, Any]]) -> set[str]:
+        """Every live profile of the workspace that `conditions` admit now, computed by the store."""
+        refs, now = await self.references(workspace), self.clock()
+        cursor = await self.store.profiles.aggregate(profile_pipeline(workspace, conditions, refs, now))
+        without_events = {d["_id"]: d["m"] async for d in cursor}
+        with_events: dict[str, bool] = {}
         if uses(conditions, "event"):
-            stages.append({"$lookup": {"from": "events", "localField": "_id", "foreignField": "profile_id",
-                                       "as": "__events"}})
-        if uses(conditions, "computed_trait") or uses(conditions, "audience"):
-            stages.append({"$lookup": {"from": "profile_state", "localField": "_id", "foreignField": "_id",
-                                       "as": "__state"}})
-        stages += [{"$match": {"$expr": conditions_expr(conditions, refs, now)}}, {"$project": {"_id": 1}}]
-        return stages
-
-    async def _members_now(self, workspace: str, conditions: list[dict[str, Any]]) -> set[str]:
-        refs = await self.references(workspace)
-        cursor = await self.store.profiles.aggregate(self.audience_pipeline(workspace, conditions, refs, self.clock()))
-        return {doc["_id"] async for doc in cursor}
+            cursor = await self.store.events.aggregate(event_pipeline(workspace, conditions, refs, now))
+            with_events = {d["_id"]: d["m"] async for d in cursor}
+        return admitted(without_events, with_events)
 
     async def preview(self, workspace: str, audience: dict[str, Any], sample: int = 10) -> tuple[int, list[str]]:
         """How many profiles a (checked, unsaved) definition admits now, and a few of them."""
-        members = sorted(await self._members_now(workspace, audience["conditions"]))
+        members = sorted(await self.members_now(workspace, audience["conditions"]))
         return len(members), members[:sample]
 
     async def members(self, workspace: str, audience_id: str, limit: int, cursor: str) -> tuple[list[str], str]:
@@ -136,7 +168,7 @@ class Engine:
         # What is stored is read *before* the result is computed, and every write is conditional on the profile's
         # state version being unchanged: a worker's newer evaluation is never undone by this older one.
         versions, current = await self._states(workspace, lambda state: audience_id in state.get("audiences", []))
-        wanted = await self._members_now(workspace, doc["conditions"])
+        wanted = await self.members_now(workspace, doc["conditions"])
         await progress(0.5)
         entered, exited = wanted - set(current), set(current) - wanted
         ops = [UpdateOne(_unchanged(p, versions), {"$addToSet": {"audiences": audience_id},

@@ -14,8 +14,9 @@ from pymongo import MongoClient
 
 from services.common.errors import ValidationError
 from services.segmentation.computed import KINDS, compute, empty, pipeline
-from services.segmentation.conditions import ProfileData, conditions_expr, evaluate
+from services.segmentation.conditions import ProfileData, evaluate
 from services.segmentation.definitions import check_conditions
+from services.segmentation.engine import admitted, event_pipeline, profile_pipeline
 from tests.strategies import COMPUTED, NOW, REFS, conditions, event_specs, profiles
 
 AGREEMENT = settings(max_examples=60, deadline=None, derandomize=True,
@@ -64,14 +65,10 @@ def test_audience_evaluators_agree(db: Any, people: list[dict[str, Any]], defini
                 computed={k: v for k, v in p["computed"].items() if v is not None},
                 audiences=set(p["audiences"])), REFS, NOW)
         }
-        stages = [
-            {"$match": {"workspace": workspace}},
-            {"$lookup": {"from": "events", "localField": "_id", "foreignField": "profile_id", "as": "__events"}},
-            {"$lookup": {"from": "profile_state", "localField": "_id", "foreignField": "_id", "as": "__state"}},
-            {"$match": {"$expr": conditions_expr(definition, REFS, NOW)}},
-            {"$project": {"_id": 1}},
-        ]
-        in_store = {doc["_id"] for doc in db.profiles.aggregate(stages)}
+        # The engine's own two passes (profiles with no events, then events grouped per profile).
+        in_store = admitted(
+            {d["_id"]: d["m"] for d in db.profiles.aggregate(profile_pipeline(workspace, definition, REFS, NOW))},
+            {d["_id"]: d["m"] for d in db.events.aggregate(event_pipeline(workspace, definition, REFS, NOW))})
         assert in_store == in_memory, definition
 
 
