@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from services.segmentation.conditions import Bounds, bounds, event_match_expr, event_matches
+from services.segmentation.conditions import Bounds, bounds, event_match_expr, event_matches, within
 from services.segmentation.values import MISSING, Expr, get_path, is_number, is_present, path_expr
 
 KINDS = ("count", "sum", "avg", "min", "max", "most_frequent", "first", "last", "unique_list", "unique_list_count")
@@ -34,10 +34,14 @@ def _listable(value: Any) -> bool:
     return is_number(value) or isinstance(value, str)
 
 
-def compute(trait: dict[str, Any], events: list[dict[str, Any]], now: datetime) -> Any:
-    """The trait's value for one profile's events (its empty value when there is nothing to compute)."""
+def compute(trait: dict[str, Any], events: list[dict[str, Any]], now: datetime,
+            candidates: list[dict[str, Any]] | None = None) -> Any:
+    """The trait's value for one profile's events (its empty value when there is nothing to compute).
+    `candidates`: the events of the trait's kind passing its filters, whatever their time, where known already."""
     b = bounds(trait.get("window"), now)
-    matching = [e for e in events if event_matches(e, trait.get("event") or {}, b)]
+    if candidates is None:
+        candidates = [e for e in events if event_matches(e, trait.get("event") or {}, Bounds())]
+    matching = [e for e in candidates if within(e["timestamp"], b)]
     kind = trait["kind"]
     if kind == "count":
         return len(matching)

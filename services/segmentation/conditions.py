@@ -12,6 +12,7 @@ Windows are closed intervals, so both evaluators treat an event exactly at a bou
 [now - last, now], `relative` [now - from, now - to], `absolute` [start, end]; `before`/`after` are strict.
 """
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -60,6 +61,13 @@ def within(instant: datetime, b: Bounds) -> bool:
     if b.low is not None and (instant <= b.low if b.strict else instant < b.low):
         return False
     return b.high is None or (instant < b.high if b.strict else instant <= b.high)
+
+
+def count_within(times: list[datetime], b: Bounds) -> int:
+    """How many of the sorted `times` lie within `b` (what `within` says of each, by binary search)."""
+    low = 0 if b.low is None else (bisect_right(times, b.low) if b.strict else bisect_left(times, b.low))
+    high = len(times) if b.high is None else (bisect_left(times, b.high) if b.strict else bisect_right(times, b.high))
+    return max(0, high - low)
 
 
 def within_expr(instant: Expr, b: Bounds) -> Expr:
@@ -115,6 +123,10 @@ def _count_expr(n: Expr, count: dict[str, Any] | None) -> Expr:
 
 # ---- the tree ----
 
+def _named(event: dict[str, Any]) -> str:
+    return event.get("event", "") if event["type"] == "track" else event.get("name", "")
+
+
 @dataclass
 class ProfileData:
     """What the in-memory evaluator sees of one profile."""
@@ -123,6 +135,37 @@ class ProfileData:
     traits: dict[str, Any] = field(default_factory=dict)
     computed: dict[str, Any] = field(default_factory=dict)  # computed trait name -> value (absent: its empty value)
     audiences: set[str] = field(default_factory=set)  # names of the audiences the profile is in
+    _by_type: dict[str, list[dict[str, Any]]] | None = field(default=None, repr=False)
+    _by_name: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    # Keyed by id(spec); the spec is kept with its answer so that its id cannot be reused by another meanwhile.
+    _matching: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=dict, repr=False)
+    _times: dict[int, tuple[dict[str, Any], list[datetime]]] = field(default_factory=dict, repr=False)
+
+    def matching(self, spec: dict[str, Any]) -> list[dict[str, Any]]:
+        """The events of the kind `spec` names that pass its filters, whatever their time: found once per spec
+        (several conditions, computed traits and the next-due search ask for the same), through an index by type
+        and name so that a condition on one event name never looks at the others."""
+        key = id(spec)
+        if key not in self._matching:
+            if self._by_type is None:
+                self._by_type = {}
+                for event in self.events:
+                    self._by_type.setdefault(event["type"], []).append(event)
+                    self._by_name.setdefault((event["type"], _named(event)), []).append(event)
+            name = spec.get("name")
+            pool = [e for t in _types(spec) for e in (self._by_name.get((t, name), []) if name else
+                                                      self._by_type.get(t, []))]
+            where = spec.get("where", ())
+            self._matching[key] = (spec, [e for e in pool if all(
+                test(f["op"], get_path(e.get("properties") or {}, f["property"]), f.get("value")) for f in where)])
+        return self._matching[key][1]
+
+    def times(self, spec: dict[str, Any]) -> list[datetime]:
+        """The timestamps of `matching(spec)`, sorted: counting in a window is then two binary searches."""
+        key = id(spec)
+        if key not in self._times:
+            self._times[key] = (spec, sorted(e["timestamp"] for e in self.matching(spec)))
+        return self._times[key][1]
 
 
 @dataclass(frozen=True)
@@ -153,7 +196,7 @@ def _holds(condition: dict[str, Any], profile: ProfileData, refs: References, no
     if "event" in condition:
         spec = condition["event"]
         b = bounds(spec.get("window"), now)
-        return _count_holds(sum(1 for e in profile.events if event_matches(e, spec, b)), spec.get("count"))
+        return _count_holds(count_within(profile.times(spec), b), spec.get("count"))
     if "trait" in condition:
         t = condition["trait"]
         return test(t["op"], get_path(profile.traits, t["path"]), t.get("value"))

@@ -9,7 +9,7 @@ order (cycles are refused when definitions are saved).
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import UpdateOne
@@ -19,7 +19,7 @@ from services.common.clock import Clock, utc_now
 from services.common.store import Store, chunks
 from services.segmentation import computed
 from services.segmentation.conditions import Bounds, References, conditions_expr, event_match_expr, uses
-from services.segmentation.definitions import references
+from services.segmentation.definitions import references, span_seconds
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,11 @@ def _event_specs(conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         elif "group" in c:
             specs += _event_specs(c["group"]["conditions"])
     return specs
+
+
+def _reach(window: dict[str, Any]) -> timedelta:
+    """How far back a sliding window reaches: an event older than that has left it for good."""
+    return timedelta(seconds=span_seconds(window["last"] if window["kind"] == "quick" else window["from"]))
 
 
 def _windowed(conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -251,7 +256,10 @@ class Engine:
         due |= {d["profile_id"] async for d in self.store.events.find(
             {"workspace": workspace, "received_at": {"$gte": started}}, {"profile_id": 1})}
         if windowed:
-            match = {"$or": [event_match_expr("$$ROOT", spec, Bounds()) for spec in windowed]}
+            # Only events whose exit is still to come can change anything: older ones have left every window.
+            now = self.clock()
+            match = {"$or": [event_match_expr("$$ROOT", spec, Bounds(low=now - _reach(spec["window"]), strict=True))
+                             for spec in windowed]}
             cursor = await self.store.events.aggregate([
                 {"$match": {"workspace": workspace}}, {"$match": {"$expr": match}}, {"$group": {"_id": "$profile_id"}}])
             due |= {d["_id"] async for d in cursor}

@@ -5,18 +5,21 @@ the earliest moment at which a sliding window (`quick`, `relative`) lets one of 
 fixed windows (`absolute`, `before`, `after`) never move, so they never make a profile due.
 """
 
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.segmentation import computed
-from services.segmentation.conditions import Bounds, ProfileData, References, evaluate, event_matches
+from services.segmentation.conditions import ProfileData, References, evaluate
 from services.segmentation.definitions import span_seconds
 from services.segmentation.engine import dependency_order
 
 # Windows are closed intervals at millisecond precision: an event leaves one the millisecond after its edge.
 _TICK = timedelta(milliseconds=1)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_ANY: dict[str, Any] = {}  # the spec of a computed trait over every event: one object, so its matches are found once
 
 
 @dataclass(frozen=True)
@@ -26,12 +29,17 @@ class Definitions:
     traits: list[dict[str, Any]]
     audiences: list[dict[str, Any]]  # in dependency order
     refs: References
+    # (which events, when they enter and leave) for every sliding window: what the next-due search walks.
+    sliding: list[tuple[dict[str, Any], tuple[timedelta, timedelta]]] = field(default_factory=list)
 
     @classmethod
     def of(cls, traits: list[dict[str, Any]], audiences: list[dict[str, Any]]) -> "Definitions":
         refs = References(computed_traits={t["name"]: (t["_id"], computed.empty(t["kind"])) for t in traits},
                           audiences={a["name"]: a["_id"] for a in audiences})
-        return cls(traits, dependency_order(audiences), refs)
+        ordered = dependency_order(audiences)
+        specs = [(spec, window) for spec, window in _windowed_specs(traits, ordered)
+                 if window and window["kind"] in ("quick", "relative")]
+        return cls(traits, ordered, refs, [(spec, _offsets(window)) for spec, window in specs])
 
 
 @dataclass
@@ -46,7 +54,7 @@ def evaluate_profile(defs: Definitions, events: list[dict[str, Any]], traits: di
     outcome = Outcome()
     data = ProfileData(events=events, traits=traits)
     for trait in defs.traits:
-        value = computed.compute(trait, events, now)
+        value = computed.compute(trait, events, now, data.matching(trait.get("event") or _ANY))
         if value != computed.empty(trait["kind"]):
             outcome.computed[trait["_id"]] = value
             data.computed[trait["name"]] = value
@@ -54,7 +62,7 @@ def evaluate_profile(defs: Definitions, events: list[dict[str, Any]], traits: di
         if evaluate(audience["conditions"], data, defs.refs, now):
             outcome.audiences.add(audience["_id"])
             data.audiences.add(audience["name"])
-    outcome.next_due = next_due(defs, events, now)
+    outcome.next_due = next_due(defs, events, now, data)
     return outcome
 
 
@@ -66,11 +74,14 @@ def _event_specs(conditions: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             yield from _event_specs(c["group"]["conditions"])
 
 
-def _windowed_specs(defs: Definitions) -> Iterator[dict[str, Any]]:
-    for audience in defs.audiences:
-        yield from _event_specs(audience["conditions"])
-    for trait in defs.traits:
-        yield {**(trait.get("event") or {}), **({"window": trait["window"]} if trait.get("window") else {})}
+def _windowed_specs(traits: list[dict[str, Any]], audiences: list[dict[str, Any]]
+                    ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """(the spec of which events, its window) for every event condition and computed trait."""
+    for audience in audiences:
+        for spec in _event_specs(audience["conditions"]):
+            yield spec, spec.get("window")
+    for trait in traits:
+        yield trait.get("event") or _ANY, trait.get("window")
 
 
 def crossings(window: dict[str, Any], timestamp: datetime) -> tuple[datetime, datetime] | None:
@@ -83,17 +94,22 @@ def crossings(window: dict[str, Any], timestamp: datetime) -> tuple[datetime, da
     return None
 
 
-def next_due(defs: Definitions, events: list[dict[str, Any]], now: datetime) -> datetime | None:
-    """The earliest instant after `now` at which time alone could change a result for this profile."""
+def _offsets(window: dict[str, Any]) -> tuple[timedelta, timedelta]:
+    """How long after its timestamp an event enters and leaves a sliding window (see `crossings`)."""
+    enter, leave = crossings(window, _EPOCH) or (_EPOCH, _EPOCH)
+    return enter - _EPOCH, leave - _EPOCH
+
+
+def next_due(defs: Definitions, events: list[dict[str, Any]], now: datetime,
+             data: ProfileData | None = None) -> datetime | None:
+    """The earliest instant after `now` at which time alone could change a result for this profile: for each
+    sliding window, the first event (in time order, by binary search) whose entry or exit is still to come."""
+    data = data or ProfileData(events=events)
     soonest: datetime | None = None
-    for spec in _windowed_specs(defs):
-        window = spec.get("window")
-        if not window or window["kind"] not in ("quick", "relative"):
-            continue
-        for event in events:
-            if not event_matches(event, spec, Bounds()):
-                continue
-            for instant in crossings(window, event["timestamp"]) or ():
-                if instant > now and (soonest is None or instant < soonest):
-                    soonest = instant
+    for spec, offsets in defs.sliding:
+        times = data.times(spec)
+        for offset in offsets:
+            first = bisect_right(times, now - offset)
+            if first < len(times) and (soonest is None or times[first] + offset < soonest):
+                soonest = times[first] + offset
     return soonest
