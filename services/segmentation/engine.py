@@ -36,8 +36,12 @@ _NONE = object()
 
 
 def _unchanged(profile_id: str, versions: dict[str, int | None]) -> dict[str, Any]:
-    """A filter matching the profile's state only while it is as it was read (absent then: absent or unversioned)."""
-    return {"_id": profile_id, "version": versions.get(profile_id)}
+    """A filter matching the profile's state only while it is as it was read (absent then: absent or unversioned).
+
+    Not `"version": None` for the absent case: an upsert copies the filter's equalities into the document it
+    creates, and a `version: null` would then fail the workers' `$inc` of it, on every retry."""
+    version = versions.get(profile_id)
+    return {"_id": profile_id, "version": {"$exists": False} if version is None else version}
 
 
 def _sliding(spec: dict[str, Any]) -> bool:

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import DeleteOne, UpdateOne
+from pymongo.errors import ConnectionFailure
 
 from services.common.clock import Clock, utc_now
 from services.common.store import Store, chunks
@@ -62,9 +63,31 @@ class DueWorker:
         for claim in claims:
             by_workspace[claim.workspace].append(claim)
         for workspace, mine in by_workspace.items():
-            await self.evaluate_many(mine, await self.definitions(workspace))
+            await self._evaluate_isolated(mine, await self.definitions(workspace))
         self.evaluated += len(claims)
         return len(claims)
+
+    async def _evaluate_isolated(self, claims: list[Claim], defs: Definitions) -> None:
+        """`evaluate_many`, one profile at a time if the batch fails: a profile whose evaluation or write fails
+        (damaged data) keeps its lease and is retried when it runs out, but never holds back the rest of its
+        batch. A lost store is not a profile's fault: it is raised at once, and every lease runs out alike."""
+        try:
+            await self.evaluate_many(claims, defs)
+            return
+        except ConnectionFailure:
+            raise
+        except Exception:
+            if len(claims) == 1:
+                log.exception("evaluation failed", extra={"profile": claims[0].profile_id})
+                return
+            log.warning("batch failed; evaluating its profiles one by one", exc_info=True)
+        for claim in claims:
+            try:
+                await self.evaluate_many([claim], defs)
+            except ConnectionFailure:
+                raise
+            except Exception:
+                log.exception("evaluation failed", extra={"profile": claim.profile_id})
 
     async def claim(self) -> list[Claim]:
         """Lease the earliest due profiles. Each lease is conditional on the entry being unchanged since it was

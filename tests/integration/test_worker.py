@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from services.common.store import Store
+from services.segmentation.engine import Engine
 from services.segmentation.worker import DueWorker
 from tests.conftest import Tenant
 
@@ -167,3 +168,32 @@ async def test_a_dead_workers_lease_runs_out_and_another_takes_the_profile(
     clock.now = T0 + timedelta(seconds=31)
     await drain(alive)
     assert await memberships(store, profile) != set()
+
+
+async def test_a_profile_that_cannot_be_written_never_holds_back_its_batch(
+    store: Store, tenant: Tenant, worker: DueWorker
+) -> None:
+    ids = await put_definitions(store, tenant, [{"name": "any", "conditions": [{"mode": "required", "event": {}}]}])
+    damaged, healthy = [await put_profile(store, tenant, [("Visited", T0, {})]) for _ in range(2)]
+    # A state whose version is not a number: the worker's `$inc` of it fails, every time.
+    await store.profile_state.insert_one({"_id": damaged, "workspace": tenant.name, "version": "damaged"})
+    assert await worker.run_once() == 2
+    assert await memberships(store, healthy) == {ids["any"]}
+    assert await store.due.find_one({"_id": healthy}) is None
+    # The damaged one is kept, leased (retried when the lease runs out), not lost.
+    assert (await store.due.find_one({"_id": damaged}))["lease_owner"] == worker.owner
+
+
+async def test_a_backfill_before_the_first_evaluation_leaves_a_state_the_worker_can_update(
+    store: Store, tenant: Tenant, worker: DueWorker, clock: Clock
+) -> None:
+    ids = await put_definitions(store, tenant, [{"name": "pros", "conditions": [
+        {"mode": "required", "trait": {"path": "plan", "op": "eq", "value": "pro"}}]}])
+    profile = await put_profile(store, tenant, [("Visited", T0, {})], traits={"plan": "pro"})
+    # The backfill gets to the new profile first (the workers are behind): it creates the profile's state.
+    await Engine(store, clock=clock).backfill(tenant.name, "audience", ids["pros"])
+    assert await memberships(store, profile) == {ids["pros"]}
+    await store.profiles.update_one({"_id": profile}, {"$set": {"traits.plan": "free"}})
+    await drain(worker)
+    assert await memberships(store, profile) == set()
+    assert (await store.profile_state.find_one({"_id": profile}))["version"] == 1
