@@ -1,17 +1,17 @@
 """The FastAPI app: routes, error mapping, and the gRPC clients and store opened in its lifespan."""
 
 import logging
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from gateway import errors
 from gateway.auth import Credentials
 from gateway.backends import Backends
 from gateway.limits import Limits
+from gateway.ratelimit import RateLimiter
+from gateway.request_log import RequestLog
 from gateway.routes import definitions, health, profiles, segment, tracking
 from gateway.settings import GatewaySettings
 from services.common.store import Store
@@ -26,6 +26,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.credentials = Credentials(app.state.store, settings.credential_cache_seconds)
         app.state.backends = Backends.open(settings)
         app.state.limits = Limits.of(settings)
+        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
         yield
         await app.state.backends.close()
         await app.state.store.close()
@@ -46,17 +47,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(definitions.router)
     app.add_middleware(segment.BrowserCORS)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id") or str(uuid.uuid4())
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["x-request-id"] = rid
-        log.info(
-            "request",
-            extra={"method": request.method, "path": request.url.path, "status": response.status_code,
-                   "ms": round((time.perf_counter() - started) * 1000, 1), "request_id": rid},
-        )
-        return response
+    app.add_middleware(RequestLog)  # added last: the outermost layer
 
     return app

@@ -1,4 +1,8 @@
-"""Who is calling: a credential resolves to a workspace, which must be the one the path names."""
+"""Who is calling: a credential resolves to a workspace, which must be the one the path names.
+
+The two resolvers here are the only way a route learns its workspace, so they are also where each request is
+counted against its workspace's rate limit (`gateway.ratelimit.admit`).
+"""
 
 import base64
 import binascii
@@ -11,6 +15,7 @@ from fastapi import Depends, Header, Path, Request
 
 from gateway.errors import ApiError
 from gateway.limits import json_body
+from gateway.ratelimit import admit
 from services.common import tenancy
 from services.common.errors import ValidationError
 from services.common.store import Store
@@ -68,7 +73,7 @@ async def tenant(
     credentials: Credentials = request.app.state.credentials
     if await credentials.workspace_for_token(auth_token) != named:
         raise _forbidden("auth-token is not valid for this workspace")
-    return named
+    return admit(request, named)
 
 
 Workspace = Annotated[str, Depends(tenant)]
@@ -111,7 +116,7 @@ async def write_key_workspace(
     workspace = await credentials.workspace_for_write_key(write_key) if write_key else None
     if workspace is None:
         raise _unauthorized("the write key is not valid")
-    return workspace
+    return admit(request, workspace)
 
 
 WriteKeyWorkspace = Annotated[str, Depends(write_key_workspace)]

@@ -115,8 +115,10 @@ def install(app: FastAPI) -> None:
     for kind in (ApiError, grpc.aio.AioRpcError, ConnectionFailure, RequestValidationError, HTTPException):
         app.add_exception_handler(kind, handle)
 
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", extra={"path": request.url.path})
-        return error_response(ApiError(500, "internal_server_error", "unexpected error"))
-
     app.add_exception_handler(Exception, unexpected)
+
+
+async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """The answer to an exception nothing else handled: logged with its traceback, answered without it."""
+    log.error("unexpected error", extra={"path": request.url.path}, exc_info=exc)
+    return error_response(ApiError(500, "internal_server_error", "unexpected error"))

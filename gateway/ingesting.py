@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cdp.common.v1 import common_pb2
 from cdp.ingest.v1 import ingest_pb2
@@ -21,12 +21,17 @@ from gateway.messages import BatchItem
 class Accepted(BaseModel):
     """A single call's answer in Intilery's style."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"success": True, "eventId": "0b0e2ef1-5c1e-5a43-9a0c-6f8f8f7b6a11"}]})
+
     success: bool = True
     eventId: str = Field(description="Our id of the stored event; the same for every replay of its messageId")
 
 
 class Success(BaseModel):
     """A call's answer in Segment's style."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"success": True}]})
 
     success: bool = True
 

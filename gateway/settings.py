@@ -18,6 +18,10 @@ class GatewaySettings(StoreSettings):
     rpc_timeout_seconds: float = Field(10.0, gt=0)
     # How long a resolved (or refused) credential is trusted before the store is asked again.
     credential_cache_seconds: float = Field(10.0, ge=0)
+    # Requests per second per workspace, in this gateway process (a token bucket: `rate_limit_burst` at once, then
+    # refilled at this rate); over it is 429. Intilery's figures.
+    rate_limit_per_second: float = Field(100.0, gt=0)
+    rate_limit_burst: int = Field(500, ge=1)
     # Tracking limits (Segment's): counted on the decompressed body, so gzip cannot be used to slip past them.
     max_message_bytes: int = Field(32 * 1024, gt=0)  # one message, as compact UTF-8 JSON
     max_request_bytes: int = Field(500 * 1024, gt=0)  # one request body

@@ -99,7 +99,9 @@ def _add_crud(kind: Kind) -> None:
         return to_dict(getattr(reply, kind.field))
 
     @router.get(f"/{kind.path}", tags=[kind.path], operation_id=f"list_{kind.plural}",
-                summary=f"List the workspace's {kind.label}s by name", responses={**_ERRORS})
+                summary=f"List the workspace's {kind.label}s by name",
+                responses={200: {"content": {"application/json": {"example": {"data": [{**kind.example, **_STORED}]}}}},
+                           **_ERRORS})
     async def list_all(request: Request, workspace: Workspace) -> dict[str, Any]:
         reply = await _call(request, workspace, f"List{kind.rpc}s")
         return {"data": [to_dict(d) for d in getattr(reply, kind.plural)]}
@@ -151,7 +153,8 @@ async def members(
     request: Request,
     workspace: Workspace,
     definition_id: DefinitionId,
-    limit: Annotated[int, Query(description="Ids per page, 1 to 1000 (default 100)")] = 0,
+    # Bounded here as well, so that OpenAPI states it and no number beyond an int32 reaches the request message.
+    limit: Annotated[int, Query(ge=0, le=1000, description="Ids per page, 1 to 1000 (0: the default, 100)")] = 0,
     cursor: Annotated[str, Query(description="The previous page's `cursor`; none for the first page")] = "",
 ) -> dict[str, Any]:
     reply = await _call(request, workspace, "ListAudienceMembers", id=definition_id, limit=limit, cursor=cursor)

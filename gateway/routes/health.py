@@ -6,12 +6,22 @@ from fastapi.responses import JSONResponse
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The gateway process is alive")
+_READY = {"status": "ready", "checks": {"ingest": "SERVING", "segmentation": "SERVING", "profile": "SERVING",
+                                         "store": "SERVING"}}
+
+
+@router.get("/healthz", summary="The gateway process is alive",
+            responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Every backend service and the store answer")
+@router.get("/readyz", summary="Every backend service and the store answer",
+            responses={200: {"content": {"application/json": {"example": _READY}}},
+                       503: {"description": "Not ready: `checks` says which part does not answer",
+                             "content": {"application/json": {"example": {
+                                 **_READY, "status": "not ready",
+                                 "checks": {**_READY["checks"], "profile": "unreachable: UNAVAILABLE"}}}}}})
 async def readyz(request: Request) -> JSONResponse:
     checks = await request.app.state.backends.health()
     try:

@@ -33,9 +33,16 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("auth_token_hashes", ASCENDING)], name="by_auth_token"),
         IndexModel([("write_key_hashes", ASCENDING)], name="by_write_key"),
     ],
-    EVENTS: [IndexModel([("workspace", ASCENDING), ("profile_id", ASCENDING), ("timestamp", ASCENDING)],
-                        name="by_profile_time")],
+    # A profile's events in time order, ties broken by id: the workers read a profile's events by its prefix, and
+    # the Profile API pages through them by (timestamp, _id) with no in-memory sort. (It replaces `by_profile_time`,
+    # the same index without `_id`, which a store created before it may still hold and may drop.)
+    EVENTS: [IndexModel([("workspace", ASCENDING), ("profile_id", ASCENDING), ("timestamp", ASCENDING),
+                         ("_id", ASCENDING)], name="by_profile_time_id"),
+             # A backfill hands the profiles that received events while it ran back to the workers.
+             IndexModel([("workspace", ASCENDING), ("received_at", ASCENDING)], name="by_arrival")],
     PROFILES: [
+        # The Profile API lists a workspace's profiles in id order.
+        IndexModel([("workspace", ASCENDING), ("_id", ASCENDING)], name="by_workspace"),
         IndexModel([("workspace", ASCENDING), ("user_id", ASCENDING)], name="by_user_id"),
         IndexModel([("workspace", ASCENDING), ("anonymous_ids", ASCENDING)], name="by_anonymous_id"),
         IndexModel([("workspace", ASCENDING), ("emails", ASCENDING)], name="by_email"),

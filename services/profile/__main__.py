@@ -3,17 +3,24 @@
 from cdp.profile.v1 import profile_pb2, profile_pb2_grpc
 from services.common.grpc_server import Registration, run_service
 from services.common.store import Store
+from services.profile.events import Events
+from services.profile.history import History
+from services.profile.meta import Meta
+from services.profile.names import DefinitionNames
 from services.profile.profiles import Profiles
 from services.profile.servicer import ProfileServicer
 from services.profile.settings import ProfileSettings
 
 
-def build(store: Store) -> tuple[list[Registration], list]:
-    servicer = ProfileServicer(Profiles(store))
+def build(store: Store, settings: ProfileSettings) -> tuple[list[Registration], list]:
+    profiles = Profiles(store, DefinitionNames(store, settings.name_cache_seconds))
+    events = Events(store, profiles)
+    servicer = ProfileServicer(profiles, events, Meta(profiles, events), History(store, profiles))
     name = profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name
     return [Registration(name, servicer, profile_pb2_grpc.add_ProfileServiceServicer_to_server)], []
 
 
 if __name__ == "__main__":
     # The profile service writes nothing, so it owns no collection's indexes.
-    run_service("profile", ProfileSettings(), owns=(), build=build)
+    settings = ProfileSettings()
+    run_service("profile", settings, owns=(), build=lambda store: build(store, settings))

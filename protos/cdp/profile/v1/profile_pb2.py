@@ -22,23 +22,58 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from cdp.common.v1 import common_pb2 as cdp_dot_common_dot_v1_dot_common__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63\x64p/profile/v1/profile.proto\x12\x0e\x63\x64p.profile.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\'\n\x11GetProfileRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"\x94\x02\n\x07Profile\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x15\n\ranonymous_ids\x18\x03 \x03(\t\x12\x0e\n\x06\x65mails\x18\x04 \x03(\t\x12\'\n\x06traits\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\taudiences\x18\x06 \x03(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x08\x63omputed\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\"?\n\x12GetProfileResponse\x12)\n\x08profiles\x18\x01 \x03(\x0b\x32\x17.cdp.profile.v1.Profile2e\n\x0eProfileService\x12S\n\nGetProfile\x12!.cdp.profile.v1.GetProfileRequest\x1a\".cdp.profile.v1.GetProfileResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63\x64p/profile/v1/profile.proto\x12\x0e\x63\x64p.profile.v1\x1a\x1a\x63\x64p/common/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\'\n\x11GetProfileRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"\x94\x02\n\x07Profile\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x15\n\ranonymous_ids\x18\x03 \x03(\t\x12\x0e\n\x06\x65mails\x18\x04 \x03(\t\x12\'\n\x06traits\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\taudiences\x18\x06 \x03(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x08\x63omputed\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\"?\n\x12GetProfileResponse\x12)\n\x08profiles\x18\x01 \x03(\x0b\x32\x17.cdp.profile.v1.Profile\"L\n\x10GetTraitsRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x13\n\x0btrait_class\x18\x02 \x01(\t\x12\x0f\n\x07include\x18\x03 \x03(\t\">\n\x11GetTraitsResponse\x12)\n\x08profiles\x18\x01 \x03(\x0b\x32\x17.cdp.profile.v1.Profile\"\xf1\x01\n\x0cProfileEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nprofile_id\x18\x02 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12-\n\ttimestamp\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0breceived_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x07message\x18\x08 \x01(\x0b\x32\x16.cdp.common.v1.Message\"\xcc\x01\n\x11ListEventsRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04sort\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\x05\x12\x0f\n\x07include\x18\x06 \x03(\t\x12\x0f\n\x07\x65xclude\x18\x07 \x03(\t\x12\x11\n\tscroll_id\x18\x08 \x01(\t\"U\n\x12ListEventsResponse\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1c.cdp.profile.v1.ProfileEvent\x12\x11\n\tscroll_id\x18\x02 \x01(\t\"$\n\x0eGetMetaRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\"\x98\x03\n\x0bProfileMeta\x12(\n\x07profile\x18\x01 \x01(\x0b\x32\x17.cdp.profile.v1.Profile\x12\x42\n\x0c\x66irst_events\x18\x02 \x03(\x0b\x32,.cdp.profile.v1.ProfileMeta.FirstEventsEntry\x12@\n\x0blast_events\x18\x03 \x03(\x0b\x32+.cdp.profile.v1.ProfileMeta.LastEventsEntry\x12\x36\n\x12last_activity_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1aP\n\x10\x46irstEventsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.cdp.profile.v1.ProfileEvent:\x02\x38\x01\x1aO\n\x0fLastEventsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.cdp.profile.v1.ProfileEvent:\x02\x38\x01\"@\n\x0fGetMetaResponse\x12-\n\x08profiles\x18\x01 \x03(\x0b\x32\x1b.cdp.profile.v1.ProfileMeta\"6\n\x13ListProfilesRequest\x12\x0c\n\x04size\x18\x01 \x01(\x05\x12\x11\n\tscroll_id\x18\x02 \x01(\t\"T\n\x14ListProfilesResponse\x12)\n\x08profiles\x18\x01 \x03(\x0b\x32\x17.cdp.profile.v1.Profile\x12\x11\n\tscroll_id\x18\x02 \x01(\t\"R\n\x1bGetMembershipHistoryRequest\x12\x12\n\nidentifier\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x05\x12\x11\n\tscroll_id\x18\x03 \x01(\t\"\x95\x01\n\x10MembershipChange\x12\x12\n\nprofile_id\x18\x01 \x01(\t\x12\x13\n\x0b\x61udience_id\x18\x02 \x01(\t\x12\x10\n\x08\x61udience\x18\x03 \x01(\t\x12\x0e\n\x06\x63hange\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x06 \x01(\t\"d\n\x1cGetMembershipHistoryResponse\x12\x31\n\x07\x63hanges\x18\x01 \x03(\x0b\x32 .cdp.profile.v1.MembershipChange\x12\x11\n\tscroll_id\x18\x02 \x01(\t2\xa6\x04\n\x0eProfileService\x12S\n\nGetProfile\x12!.cdp.profile.v1.GetProfileRequest\x1a\".cdp.profile.v1.GetProfileResponse\x12P\n\tGetTraits\x12 .cdp.profile.v1.GetTraitsRequest\x1a!.cdp.profile.v1.GetTraitsResponse\x12S\n\nListEvents\x12!.cdp.profile.v1.ListEventsRequest\x1a\".cdp.profile.v1.ListEventsResponse\x12J\n\x07GetMeta\x12\x1e.cdp.profile.v1.GetMetaRequest\x1a\x1f.cdp.profile.v1.GetMetaResponse\x12Y\n\x0cListProfiles\x12#.cdp.profile.v1.ListProfilesRequest\x1a$.cdp.profile.v1.ListProfilesResponse\x12q\n\x14GetMembershipHistory\x12+.cdp.profile.v1.GetMembershipHistoryRequest\x1a,.cdp.profile.v1.GetMembershipHistoryResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cdp.profile.v1.profile_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETPROFILEREQUEST']._serialized_start=111
-  _globals['_GETPROFILEREQUEST']._serialized_end=150
-  _globals['_PROFILE']._serialized_start=153
-  _globals['_PROFILE']._serialized_end=429
-  _globals['_GETPROFILERESPONSE']._serialized_start=431
-  _globals['_GETPROFILERESPONSE']._serialized_end=494
-  _globals['_PROFILESERVICE']._serialized_start=496
-  _globals['_PROFILESERVICE']._serialized_end=597
+  _globals['_PROFILEMETA_FIRSTEVENTSENTRY']._loaded_options = None
+  _globals['_PROFILEMETA_FIRSTEVENTSENTRY']._serialized_options = b'8\001'
+  _globals['_PROFILEMETA_LASTEVENTSENTRY']._loaded_options = None
+  _globals['_PROFILEMETA_LASTEVENTSENTRY']._serialized_options = b'8\001'
+  _globals['_GETPROFILEREQUEST']._serialized_start=139
+  _globals['_GETPROFILEREQUEST']._serialized_end=178
+  _globals['_PROFILE']._serialized_start=181
+  _globals['_PROFILE']._serialized_end=457
+  _globals['_GETPROFILERESPONSE']._serialized_start=459
+  _globals['_GETPROFILERESPONSE']._serialized_end=522
+  _globals['_GETTRAITSREQUEST']._serialized_start=524
+  _globals['_GETTRAITSREQUEST']._serialized_end=600
+  _globals['_GETTRAITSRESPONSE']._serialized_start=602
+  _globals['_GETTRAITSRESPONSE']._serialized_end=664
+  _globals['_PROFILEEVENT']._serialized_start=667
+  _globals['_PROFILEEVENT']._serialized_end=908
+  _globals['_LISTEVENTSREQUEST']._serialized_start=911
+  _globals['_LISTEVENTSREQUEST']._serialized_end=1115
+  _globals['_LISTEVENTSRESPONSE']._serialized_start=1117
+  _globals['_LISTEVENTSRESPONSE']._serialized_end=1202
+  _globals['_GETMETAREQUEST']._serialized_start=1204
+  _globals['_GETMETAREQUEST']._serialized_end=1240
+  _globals['_PROFILEMETA']._serialized_start=1243
+  _globals['_PROFILEMETA']._serialized_end=1651
+  _globals['_PROFILEMETA_FIRSTEVENTSENTRY']._serialized_start=1490
+  _globals['_PROFILEMETA_FIRSTEVENTSENTRY']._serialized_end=1570
+  _globals['_PROFILEMETA_LASTEVENTSENTRY']._serialized_start=1572
+  _globals['_PROFILEMETA_LASTEVENTSENTRY']._serialized_end=1651
+  _globals['_GETMETARESPONSE']._serialized_start=1653
+  _globals['_GETMETARESPONSE']._serialized_end=1717
+  _globals['_LISTPROFILESREQUEST']._serialized_start=1719
+  _globals['_LISTPROFILESREQUEST']._serialized_end=1773
+  _globals['_LISTPROFILESRESPONSE']._serialized_start=1775
+  _globals['_LISTPROFILESRESPONSE']._serialized_end=1859
+  _globals['_GETMEMBERSHIPHISTORYREQUEST']._serialized_start=1861
+  _globals['_GETMEMBERSHIPHISTORYREQUEST']._serialized_end=1943
+  _globals['_MEMBERSHIPCHANGE']._serialized_start=1946
+  _globals['_MEMBERSHIPCHANGE']._serialized_end=2095
+  _globals['_GETMEMBERSHIPHISTORYRESPONSE']._serialized_start=2097
+  _globals['_GETMEMBERSHIPHISTORYRESPONSE']._serialized_end=2197
+  _globals['_PROFILESERVICE']._serialized_start=2200
+  _globals['_PROFILESERVICE']._serialized_end=2750
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,18 @@ if _version_not_supported:
 
 
 class ProfileServiceStub:
-    """Answers reads about profiles. It never writes.
+    """Answers reads about profiles: who a person is, their traits, computed traits, audiences, events and the history
+    of their memberships. It never writes.
+
+    Every RPC that reads one person takes an `identifier`: `type:value` with type `id` (our profile id), `userId`,
+    `anonymousId` or `email`. Values match exactly, except emails, which match case-insensitively. `id`, `userId` and
+    `anonymousId` name at most one profile; an email may be shared by several, and then the RPC answers for all of
+    them. A profile merged into another answers as the one it was merged into. NOT_FOUND when no profile has the
+    identifier, INVALID_ARGUMENT when it is malformed.
+
+    Paged RPCs answer a `scroll_id` while more remains (empty after the last page): pass it back to read the next
+    page. It is opaque, and it names the position after the last item served (not an offset), so items stored
+    meanwhile never make a page repeat or skip an item that was there when the scroll began.
     """
 
     def __init__(self, channel):
@@ -40,17 +51,87 @@ class ProfileServiceStub:
                 request_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetProfileRequest.SerializeToString,
                 response_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetProfileResponse.FromString,
                 _registered_method=True)
+        self.GetTraits = channel.unary_unary(
+                '/cdp.profile.v1.ProfileService/GetTraits',
+                request_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetTraitsRequest.SerializeToString,
+                response_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetTraitsResponse.FromString,
+                _registered_method=True)
+        self.ListEvents = channel.unary_unary(
+                '/cdp.profile.v1.ProfileService/ListEvents',
+                request_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.ListEventsRequest.SerializeToString,
+                response_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.ListEventsResponse.FromString,
+                _registered_method=True)
+        self.GetMeta = channel.unary_unary(
+                '/cdp.profile.v1.ProfileService/GetMeta',
+                request_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetMetaRequest.SerializeToString,
+                response_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetMetaResponse.FromString,
+                _registered_method=True)
+        self.ListProfiles = channel.unary_unary(
+                '/cdp.profile.v1.ProfileService/ListProfiles',
+                request_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.ListProfilesRequest.SerializeToString,
+                response_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.ListProfilesResponse.FromString,
+                _registered_method=True)
+        self.GetMembershipHistory = channel.unary_unary(
+                '/cdp.profile.v1.ProfileService/GetMembershipHistory',
+                request_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetMembershipHistoryRequest.SerializeToString,
+                response_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetMembershipHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class ProfileServiceServicer:
-    """Answers reads about profiles. It never writes.
+    """Answers reads about profiles: who a person is, their traits, computed traits, audiences, events and the history
+    of their memberships. It never writes.
+
+    Every RPC that reads one person takes an `identifier`: `type:value` with type `id` (our profile id), `userId`,
+    `anonymousId` or `email`. Values match exactly, except emails, which match case-insensitively. `id`, `userId` and
+    `anonymousId` name at most one profile; an email may be shared by several, and then the RPC answers for all of
+    them. A profile merged into another answers as the one it was merged into. NOT_FOUND when no profile has the
+    identifier, INVALID_ARGUMENT when it is malformed.
+
+    Paged RPCs answer a `scroll_id` while more remains (empty after the last page): pass it back to read the next
+    page. It is opaque, and it names the position after the last item served (not an offset), so items stored
+    meanwhile never make a page repeat or skip an item that was there when the scroll began.
     """
 
     def GetProfile(self, request, context):
-        """Finds the profiles an identifier names, with their traits and the audiences they are in. An identifier is
-        `type:value` with type `id` (our profile id), `userId`, `anonymousId` or `email`. `id`, `userId` and
-        `anonymousId` name at most one profile; an email may be shared by several. NOT_FOUND when none has it,
-        INVALID_ARGUMENT when the identifier is malformed.
+        """Finds the profiles an identifier names, with their traits, the audiences they are in and their computed traits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTraits(self, request, context):
+        """A profile's traits, optionally only one class of them (computed traits or audiences) and only some keys.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEvents(self, request, context):
+        """A profile's events, newest first unless asked otherwise, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMeta(self, request, context):
+        """A profile's traits and facts about it: when it was created, the first and last event of each action, and when
+        the person was last active.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProfiles(self, request, context):
+        """Every profile of the workspace, a page at a time in a stable order; profiles merged into another are left out
+        (they answer as their survivor).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMembershipHistory(self, request, context):
+        """The audiences a profile entered and exited, newest first, a page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -64,6 +145,31 @@ def add_ProfileServiceServicer_to_server(servicer, server):
                     request_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetProfileRequest.FromString,
                     response_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetProfileResponse.SerializeToString,
             ),
+            'GetTraits': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTraits,
+                    request_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetTraitsRequest.FromString,
+                    response_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetTraitsResponse.SerializeToString,
+            ),
+            'ListEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEvents,
+                    request_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.ListEventsRequest.FromString,
+                    response_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.ListEventsResponse.SerializeToString,
+            ),
+            'GetMeta': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMeta,
+                    request_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetMetaRequest.FromString,
+                    response_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetMetaResponse.SerializeToString,
+            ),
+            'ListProfiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProfiles,
+                    request_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.ListProfilesRequest.FromString,
+                    response_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.ListProfilesResponse.SerializeToString,
+            ),
+            'GetMembershipHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMembershipHistory,
+                    request_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetMembershipHistoryRequest.FromString,
+                    response_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetMembershipHistoryResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'cdp.profile.v1.ProfileService', rpc_method_handlers)
@@ -73,7 +179,18 @@ def add_ProfileServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ProfileService:
-    """Answers reads about profiles. It never writes.
+    """Answers reads about profiles: who a person is, their traits, computed traits, audiences, events and the history
+    of their memberships. It never writes.
+
+    Every RPC that reads one person takes an `identifier`: `type:value` with type `id` (our profile id), `userId`,
+    `anonymousId` or `email`. Values match exactly, except emails, which match case-insensitively. `id`, `userId` and
+    `anonymousId` name at most one profile; an email may be shared by several, and then the RPC answers for all of
+    them. A profile merged into another answers as the one it was merged into. NOT_FOUND when no profile has the
+    identifier, INVALID_ARGUMENT when it is malformed.
+
+    Paged RPCs answer a `scroll_id` while more remains (empty after the last page): pass it back to read the next
+    page. It is opaque, and it names the position after the last item served (not an offset), so items stored
+    meanwhile never make a page repeat or skip an item that was there when the scroll began.
     """
 
     @staticmethod
@@ -93,6 +210,141 @@ class ProfileService:
             '/cdp.profile.v1.ProfileService/GetProfile',
             cdp_dot_profile_dot_v1_dot_profile__pb2.GetProfileRequest.SerializeToString,
             cdp_dot_profile_dot_v1_dot_profile__pb2.GetProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTraits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.profile.v1.ProfileService/GetTraits',
+            cdp_dot_profile_dot_v1_dot_profile__pb2.GetTraitsRequest.SerializeToString,
+            cdp_dot_profile_dot_v1_dot_profile__pb2.GetTraitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.profile.v1.ProfileService/ListEvents',
+            cdp_dot_profile_dot_v1_dot_profile__pb2.ListEventsRequest.SerializeToString,
+            cdp_dot_profile_dot_v1_dot_profile__pb2.ListEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMeta(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.profile.v1.ProfileService/GetMeta',
+            cdp_dot_profile_dot_v1_dot_profile__pb2.GetMetaRequest.SerializeToString,
+            cdp_dot_profile_dot_v1_dot_profile__pb2.GetMetaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProfiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.profile.v1.ProfileService/ListProfiles',
+            cdp_dot_profile_dot_v1_dot_profile__pb2.ListProfilesRequest.SerializeToString,
+            cdp_dot_profile_dot_v1_dot_profile__pb2.ListProfilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMembershipHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.profile.v1.ProfileService/GetMembershipHistory',
+            cdp_dot_profile_dot_v1_dot_profile__pb2.GetMembershipHistoryRequest.SerializeToString,
+            cdp_dot_profile_dot_v1_dot_profile__pb2.GetMembershipHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,
