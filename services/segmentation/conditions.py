@@ -123,10 +123,6 @@ def _count_expr(n: Expr, count: dict[str, Any] | None) -> Expr:
 
 # ---- the tree ----
 
-def _named(event: dict[str, Any]) -> str:
-    return event.get("event", "") if event["type"] == "track" else event.get("name", "")
-
-
 @dataclass
 class ProfileData:
     """What the in-memory evaluator sees of one profile."""
@@ -148,17 +144,31 @@ class ProfileData:
         key = id(spec)
         if key not in self._matching:
             if self._by_type is None:
-                self._by_type = {}
-                for event in self.events:
-                    self._by_type.setdefault(event["type"], []).append(event)
-                    self._by_name.setdefault((event["type"], _named(event)), []).append(event)
+                self._index()
             name = spec.get("name")
             pool = [e for t in _types(spec) for e in (self._by_name.get((t, name), []) if name else
                                                       self._by_type.get(t, []))]
-            where = spec.get("where", ())
-            self._matching[key] = (spec, [e for e in pool if all(
-                test(f["op"], get_path(e.get("properties") or {}, f["property"]), f.get("value")) for f in where)])
+            # Most specs have no filter (activity, an event by name): their pool is the answer as it stands.
+            if where := spec.get("where"):
+                pool = [e for e in pool if all(
+                    test(f["op"], get_path(e.get("properties") or {}, f["property"]), f.get("value")) for f in where)]
+            self._matching[key] = (spec, pool)
         return self._matching[key][1]
+
+    def _index(self) -> None:
+        """Events by (type, name), then by type: one pass over the events (matches are order-free: whatever reads
+        them in time order sorts them)."""
+        by_name = self._by_name
+        for event in self.events:
+            kind = event["type"]
+            key = (kind, event.get("event", "") if kind == "track" else event.get("name", ""))
+            if (bucket := by_name.get(key)) is None:
+                by_name[key] = [event]
+            else:
+                bucket.append(event)
+        self._by_type = {}
+        for (kind, _), bucket in by_name.items():
+            self._by_type.setdefault(kind, []).extend(bucket)
 
     def times(self, spec: dict[str, Any]) -> list[datetime]:
         """The timestamps of `matching(spec)`, sorted: counting in a window is then two binary searches."""
