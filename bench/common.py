@@ -31,3 +31,10 @@ def store_at_hand(prefix: str) -> Iterator[tuple[str, str]]:
             yield suite.start_store(Path(tmp) / "store.sqlite3"), "embedded (mongoeco, SQLite)"
         finally:
             suite.stop()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process, from /proc (Linux)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": field 3 (state) is fields[0]
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -43,6 +43,7 @@ from typing import Any
 import grpc
 import httpx
 
+from bench.common import cpu_seconds
 from cdp.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from gateway.messages import to_message
 from services.common.store import EVENTS, INDEXES, Store
@@ -93,13 +94,6 @@ class Row:
         return asdict(self) | {"events_per_s": round(self.per_s, 2), "raw_docs_per_s": round(self.raw_per_s, 2),
                                "ratio": round(self.ratio, 3), "goal": GOALS[self.path],
                                "cpu_s_per_1000": round(self.cpu_per_1000(), 3)}
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a live process, from /proc (Linux)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": field 3 (state) is fields[0]
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Workload:

@@ -43,8 +43,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from pymongo import AsyncMongoClient
 
-from bench.common import percentile, store_at_hand
-from bench.ingest import cpu_seconds
+from bench.common import cpu_seconds, percentile, store_at_hand
 from services.common.store import PROFILES, Store
 from services.common.tenancy import ensure_workspace
 from tools.suite import Suite

@@ -13,7 +13,7 @@ Windows are closed intervals, so both evaluators treat an event exactly at a bou
 """
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +31,8 @@ from services.segmentation.values import (
 )
 
 ACTIVITY_TYPES = ("track", "page", "screen")
+
+type Counts = Mapping[int, Expr]  # id of an event condition's spec -> the expression of its number of matches
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,20 @@ def bounds(window: dict[str, Any] | None, now: datetime) -> Bounds:
         return Bounds(literal_instant(window["start"]), literal_instant(window["end"]))
     at = literal_instant(window["at"])
     return Bounds(high=at, strict=True) if kind == "before" else Bounds(low=at, strict=True)
+
+
+# Windows are closed intervals at millisecond precision: an event leaves one the millisecond after its edge.
+TICK = timedelta(milliseconds=1)
+
+
+def crossing_offsets(window: dict[str, Any]) -> tuple[timedelta, timedelta] | None:
+    """How long after its timestamp an event enters and leaves a sliding window (`quick`, `relative`): the
+    instants at which `within` flips for it. None for the windows that do not slide."""
+    if window["kind"] == "quick":
+        return timedelta(0), timedelta(seconds=span_seconds(window["last"])) + TICK
+    if window["kind"] == "relative":
+        return timedelta(seconds=span_seconds(window["to"])), timedelta(seconds=span_seconds(window["from"])) + TICK
+    return None
 
 
 def within(instant: datetime, b: Bounds) -> bool:
@@ -101,14 +117,43 @@ def event_matches(event: dict[str, Any], spec: dict[str, Any], b: Bounds) -> boo
 
 def event_match_expr(root: str, spec: dict[str, Any], b: Bounds) -> Expr:
     """`event_matches` as an expression over the event at `root` (`$$this` in a $filter, `$$ROOT` in a pipeline)."""
-    tests: list[Expr] = [{"$in": [f"{root}.type", list(_types(spec))]}]
-    if spec.get("name"):
-        named = {"$cond": [{"$eq": [f"{root}.type", "track"]}, f"{root}.event", f"{root}.name"]}
-        tests.append({"$eq": [named, {"$literal": spec["name"]}]})
+    types = _types(spec)
+    if spec.get("name"):  # a named spec names one type, so which field holds the name is known here
+        [kind] = types
+        tests: list[Expr] = [{"$eq": [f"{root}.type", kind]},
+                             {"$eq": [f"{root}.{'event' if kind == 'track' else 'name'}", {"$literal": spec["name"]}]}]
+    else:
+        tests = [{"$in": [f"{root}.type", list(types)]}]
     tests += [test_expr(f["op"], path_expr(f"{root}.properties", f["property"]), f.get("value"))
               for f in spec.get("where", [])]
     tests.append(within_expr(f"{root}.timestamp", b))
     return {"$and": tests}
+
+
+def event_kind_filter(spec: dict[str, Any]) -> dict[str, Any]:
+    """A query filter for the events of the kind `spec` names (type and name, not its filters or window): a
+    superset of what `event_matches` admits that an index on type/name can serve, so that a pass over a workspace's
+    events reads only those its conditions can count."""
+    types = list(_types(spec))
+    if not spec.get("name"):
+        return {"type": {"$in": types}}
+    [kind] = types  # a named spec names one type (track by default)
+    return {"type": kind, ("event" if kind == "track" else "name"): spec["name"]}
+
+
+def crossing_accumulator(spec: dict[str, Any], now: datetime) -> Expr:
+    """`evaluation.next_due` over many profiles, for one sliding spec: the `$group` accumulator of the first
+    instant after `now` at which the spec's window lets one of the profile's events of its kind (passing its
+    filters) in or out; null when none will. An event crosses at timestamp + enter, then at timestamp + leave: the
+    first of those still to come is its next crossing, and an event past both (most of them) costs one comparison."""
+    offsets = crossing_offsets(spec["window"])
+    assert offsets is not None, "only sliding windows cross"
+    enter, leave = offsets
+    stamp = "$timestamp"
+    crossing = {"$cond": [{"$gt": [stamp, now - enter]}, {"$add": [stamp, enter // TICK]},
+                          {"$add": [stamp, leave // TICK]}]}
+    return {"$min": {"$cond": [{"$and": [{"$gt": [stamp, now - leave]}, event_match_expr("$$ROOT", spec, Bounds())]},
+                               crossing, None]}}
 
 
 def _count_holds(n: int, count: dict[str, Any] | None) -> bool:
@@ -193,6 +238,38 @@ def _combine(results: Iterable[tuple[str, bool]]) -> bool:
     return all(required) and not any(not_required) and (any(optional) if optional else True)
 
 
+def sliding(spec: dict[str, Any]) -> bool:
+    """Whether an event condition's window moves with time (so that time alone can change its count)."""
+    return (spec.get("window") or {}).get("kind") in ("quick", "relative")
+
+
+def settled(conditions: list[dict[str, Any]], fixed_counts: Mapping[int, int]) -> bool | None:
+    """What the conditions say of a profile whatever the time, if the counts of its event conditions whose window
+    does not move (`fixed_counts`, by `id` of the spec) settle it; None when time could still change it.
+
+    Three-valued: a sliding event condition and every condition of another kind are unknown (the latter change
+    only with new data or through a definition of their own, which schedules its own re-evaluations); a known
+    count gives true or false. Combined as `evaluate` combines, an unknown part leaving the result open."""
+    required: list[bool | None] = []
+    not_required: list[bool | None] = []
+    optional: list[bool | None] = []
+    for c in conditions:
+        if "event" in c:
+            spec = c["event"]
+            holds = None if sliding(spec) else _count_holds(fixed_counts.get(id(spec), 0), spec.get("count"))
+        elif "group" in c:
+            holds = settled(c["group"]["conditions"], fixed_counts)
+        else:
+            holds = None
+        {"required": required, "not_required": not_required, "optional": optional}[c["mode"]].append(holds)
+    parts = [*required, *(None if h is None else not h for h in not_required)]
+    if optional:
+        parts.append(True if True in optional else False if all(h is False for h in optional) else None)
+    if False in parts:
+        return False
+    return True if all(h is True for h in parts) else None
+
+
 def _combine_expr(results: list[tuple[str, Expr]]) -> Expr:
     tests = [e for mode, e in results if mode == "required"]
     tests += [negate(e) for mode, e in results if mode == "not_required"]
@@ -227,9 +304,11 @@ def _state(field_name: str) -> Expr:
     return path_expr({"$arrayElemAt": ["$__state", 0]}, field_name)
 
 
-def _expr(condition: dict[str, Any], refs: References, now: datetime) -> Expr:
+def _expr(condition: dict[str, Any], refs: References, now: datetime, counts: Counts | None) -> Expr:
     if "event" in condition:
         spec = condition["event"]
+        if counts is not None:
+            return _count_expr(counts[id(spec)], spec.get("count"))
         matching = {"$filter": {"input": {"$ifNull": ["$__events", []]},
                                 "cond": event_match_expr("$$this", spec, bounds(spec.get("window"), now))}}
         return _count_expr({"$size": matching}, spec.get("count"))
@@ -246,11 +325,15 @@ def _expr(condition: dict[str, Any], refs: References, now: datetime) -> Expr:
     if "audience" in condition:
         member = {"$in": [refs.audiences[condition["audience"]["name"]], {"$ifNull": [_state("audiences"), []]}]}
         return member if condition["audience"].get("member", False) else negate(member)
-    return conditions_expr(condition["group"]["conditions"], refs, now)
+    return conditions_expr(condition["group"]["conditions"], refs, now, counts)
 
 
-def conditions_expr(conditions: list[dict[str, Any]], refs: References, now: datetime) -> Expr:
-    return _combine_expr([(c["mode"], _expr(c, refs, now)) for c in conditions])
+def conditions_expr(conditions: list[dict[str, Any]], refs: References, now: datetime,
+                    counts: Counts | None = None) -> Expr:
+    """The conditions as one expression. Event conditions count the matches in the document's `__events`, or,
+    with `counts`, take each event condition's count (by `id` of its spec) from an expression computed before,
+    e.g. a `$group` accumulator per condition: no array of events per profile is built at all."""
+    return _combine_expr([(c["mode"], _expr(c, refs, now, counts)) for c in conditions])
 
 
 def uses(conditions: list[dict[str, Any]], kind: str) -> bool:

@@ -9,7 +9,7 @@ order (cycles are refused when definitions are saved).
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pymongo import UpdateOne
@@ -18,8 +18,18 @@ from pymongo.errors import BulkWriteError
 from services.common.clock import Clock, utc_now
 from services.common.store import Store, chunks
 from services.segmentation import computed
-from services.segmentation.conditions import Bounds, References, conditions_expr, event_match_expr, uses
-from services.segmentation.definitions import references, span_seconds
+from services.segmentation.conditions import (
+    References,
+    bounds,
+    conditions_expr,
+    event_kind_filter,
+    event_match_expr,
+    settled,
+    sliding,
+    crossing_accumulator,
+    uses,
+)
+from services.segmentation.definitions import references
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +54,6 @@ def _unchanged(profile_id: str, versions: dict[str, int | None]) -> dict[str, An
     return {"_id": profile_id, "version": {"$exists": False} if version is None else version}
 
 
-def _sliding(spec: dict[str, Any]) -> bool:
-    return (spec.get("window") or {}).get("kind") in ("quick", "relative")
-
-
 def _event_specs(conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     specs: list[dict[str, Any]] = []
     for c in conditions:
@@ -58,19 +64,9 @@ def _event_specs(conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return specs
 
 
-def _reach(window: dict[str, Any]) -> timedelta:
-    """How far back a sliding window reaches: an event older than that has left it for good."""
-    return timedelta(seconds=span_seconds(window["last"] if window["kind"] == "quick" else window["from"]))
-
-
-def _windowed(conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The event conditions whose window slides with time."""
-    return [spec for spec in _event_specs(conditions) if _sliding(spec)]
-
-
 def _windowed_trait(trait: dict[str, Any]) -> list[dict[str, Any]]:
     spec = {**(trait.get("event") or {}), "window": trait.get("window")}
-    return [spec] if _sliding(spec) else []
+    return [spec] if sliding(spec) else []
 
 
 def _audience_names(conditions: list[dict[str, Any]]) -> set[str]:
@@ -81,35 +77,74 @@ def _computed_names(conditions: list[dict[str, Any]]) -> set[str]:
     return {r.name for r in references(conditions) if r.kind == "computed_trait"}
 
 
-def _tested(conditions: list[dict[str, Any]], refs: References, now: datetime) -> list[dict[str, Any]]:
-    """The stages that join what the conditions need and test them: `{_id, m}` per document."""
+def _tested(conditions: list[dict[str, Any]], refs: References, now: datetime, counts: dict[int, Any],
+            also: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The stages that join what the conditions need and test them: `{_id, m}` per document (and `also`)."""
     stages: list[dict[str, Any]] = []
     if uses(conditions, "computed_trait") or uses(conditions, "audience"):
         stages.append({"$lookup": {"from": "profile_state", "localField": "_id", "foreignField": "_id",
                                    "as": "__state"}})
-    return [*stages, {"$project": {"m": conditions_expr(conditions, refs, now)}}]
+    return [*stages, {"$project": {"m": conditions_expr(conditions, refs, now, counts), **(also or {})}}]
 
 
-def event_pipeline(workspace: str, conditions: list[dict[str, Any]], refs: References,
-                   now: datetime) -> list[dict[str, Any]]:
-    """Over `events`: one pass grouping each profile's events, then the test, for every profile with events.
-    (A `$lookup` of each profile's events instead costs profiles x events on the embedded store.)"""
-    grouped = {k: f"${k}" for k in ("type", "event", "name", "properties", "timestamp")}
+def _counters(conditions: list[dict[str, Any]]) -> dict[int, str]:
+    """The field that holds each event condition's count in the event pass, by `id` of its spec."""
+    return {id(spec): f"__n{i}" for i, spec in enumerate(_event_specs(conditions))}
+
+
+def event_pipeline(workspace: str, conditions: list[dict[str, Any]], refs: References, now: datetime,
+                   crossings: bool = False) -> list[dict[str, Any]]:
+    """Over `events`: one pass over the events the conditions can count, a count per event condition and profile
+    (as one would write the audience by hand), then the test, for every profile with such events. A profile
+    with none counts zero everywhere, which is what `profile_pipeline` tests it with. With `crossings`, the same
+    pass also gives each profile's next window crossing (`next`, as `crossing_pipeline` does).
+    (A `$lookup` of each profile's events instead costs profiles x events on the embedded store; grouping each
+    profile's events into an array and filtering it per condition costs twice this.)"""
+    specs = _event_specs(conditions)
+    counters = _counters(conditions)
+    group: dict[str, Any] = {"_id": "$profile_id", **{
+        counters[id(spec)]: {"$sum": {"$cond": [event_match_expr("$$ROOT", spec, bounds(spec.get("window"), now)),
+                                                1, 0]}} for spec in specs}}
+    moving = [spec for spec in specs if sliding(spec)] if crossings else []
+    next_crossing = _add_crossings(group, moving, now)
     stages: list[dict[str, Any]] = [
-        {"$match": {"workspace": workspace}},
-        {"$group": {"_id": "$profile_id", "__events": {"$push": grouped}}},
+        {"$match": {"workspace": workspace, **({"$or": [event_kind_filter(spec) for spec in specs]} if specs else {})}},
+        {"$group": group},
     ]
     if uses(conditions, "trait"):
         stages += [{"$lookup": {"from": "profiles", "localField": "_id", "foreignField": "_id", "as": "__profile"}},
                    {"$set": {"traits": {"$arrayElemAt": ["$__profile.traits", 0]}}}]
-    return stages + _tested(conditions, refs, now)
+    # With the crossing, the counts that time cannot change: what `settled` needs to tell which crossings matter.
+    also = {"next": next_crossing, **{counters[id(spec)]: 1 for spec in specs if not sliding(spec)}} if moving else None
+    return stages + _tested(conditions, refs, now, {key: f"${name}" for key, name in counters.items()}, also)
+
+
+def _add_crossings(group: dict[str, Any], moving: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """Adds to a `$group` stage the accumulators of each profile's next window crossing under the `moving` specs;
+    returns the expression of that instant over the group's output (null when none is to come)."""
+    for i, spec in enumerate(moving):
+        group[f"__x{i}"] = crossing_accumulator(spec, now)
+    return {"$min": [f"$__x{i}" for i in range(len(moving))]}
+
+
+def crossing_pipeline(workspace: str, moving: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Over `events`: for each profile with an event that one of the `moving` specs' windows will still let in or
+    out, the first such instant (`next`): what `evaluation.next_due` says of the profile, for these specs."""
+    group: dict[str, Any] = {"_id": "$profile_id"}
+    next_crossing = _add_crossings(group, moving, now)
+    return [
+        {"$match": {"workspace": workspace, "$or": [event_kind_filter(spec) for spec in moving]}},
+        {"$group": group},
+        {"$project": {"next": next_crossing}},
+        {"$match": {"next": {"$ne": None}}},
+    ]
 
 
 def profile_pipeline(workspace: str, conditions: list[dict[str, Any]], refs: References,
                      now: datetime) -> list[dict[str, Any]]:
     """Over `profiles`: every live profile, tested as if it had no events."""
     return [{"$match": {"workspace": workspace, "merged_into": {"$exists": False}}},
-            *_tested(conditions, refs, now)]
+            *_tested(conditions, refs, now, {id(spec): 0 for spec in _event_specs(conditions)})]
 
 
 def admitted(profile_verdicts: dict[str, bool], event_verdicts: dict[str, bool]) -> set[str]:
@@ -134,14 +169,27 @@ class Engine:
 
     async def members_now(self, workspace: str, conditions: list[dict[str, Any]]) -> set[str]:
         """Every live profile of the workspace that `conditions` admit now, computed by the store."""
+        return (await self._verdicts(workspace, conditions))[0]
+
+    async def _verdicts(self, workspace: str, conditions: list[dict[str, Any]],
+                        crossings: bool = False) -> tuple[set[str], dict[str, datetime]]:
+        """`members_now`, and with `crossings` the next window crossing of every profile that has one."""
         refs, now = await self.references(workspace), self.clock()
         cursor = await self.store.profiles.aggregate(profile_pipeline(workspace, conditions, refs, now))
         without_events = {d["_id"]: d["m"] async for d in cursor}
         with_events: dict[str, bool] = {}
+        next_crossings: dict[str, datetime] = {}
         if uses(conditions, "event"):
-            cursor = await self.store.events.aggregate(event_pipeline(workspace, conditions, refs, now))
-            with_events = {d["_id"]: d["m"] async for d in cursor}
-        return admitted(without_events, with_events)
+            spec_of = {name: key for key, name in _counters(conditions).items()}
+            cursor = await self.store.events.aggregate(event_pipeline(workspace, conditions, refs, now, crossings))
+            async for d in cursor:
+                with_events[d["_id"]] = d["m"]
+                # A crossing matters only where time can still change the verdict: the counts that cannot move
+                # may settle it (a profile that ordered stays out of "viewed but never ordered" whatever the time).
+                fixed = {spec_of[k]: v for k, v in d.items() if k in spec_of}
+                if d.get("next") is not None and settled(conditions, fixed) is None:
+                    next_crossings[d["_id"]] = d["next"]
+        return admitted(without_events, with_events), next_crossings
 
     async def preview(self, workspace: str, audience: dict[str, Any], sample: int = 10) -> tuple[int, list[str]]:
         """How many profiles a (checked, unsaved) definition admits now, and a few of them."""
@@ -177,7 +225,7 @@ class Engine:
         # What is stored is read *before* the result is computed, and every write is conditional on the profile's
         # state version being unchanged: a worker's newer evaluation is never undone by this older one.
         versions, current = await self._states(workspace, lambda state: audience_id in state.get("audiences", []))
-        wanted = await self.members_now(workspace, doc["conditions"])
+        wanted, crossings = await self._verdicts(workspace, doc["conditions"], crossings=True)
         await progress(0.5)
         entered, exited = wanted - set(current), set(current) - wanted
         ops = [UpdateOne(_unchanged(p, versions), {"$addToSet": {"audiences": audience_id},
@@ -188,11 +236,10 @@ class Engine:
         _, now_in = await self._states(workspace, lambda state: audience_id in state.get("audiences", []),
                                        entered | exited)
         # What did not apply (a worker got there first) is evaluated again by the workers, as is every profile
-        # that received an event while this ran, or whose membership a sliding window will change.
+        # that received an event while this ran; one whose membership a sliding window may change is scheduled.
         applied_in, applied_out = entered & set(now_in), exited - set(now_in)
         await self._log(workspace, doc, entered=applied_in, exited=applied_out)
-        await self._requeue(workspace, started, (entered - applied_in) | (exited - applied_out),
-                            _windowed(doc["conditions"]))
+        await self._requeue(workspace, started, (entered - applied_in) | (exited - applied_out), crossings)
         log.info("audience backfilled", extra={"workspace": workspace, "audience": doc["name"],
                                                "members": len(wanted), "entered": len(applied_in),
                                                "exited": len(applied_out)})
@@ -225,7 +272,7 @@ class Engine:
         _, after = await self._states(workspace, lambda state: True, changed | dropped)
         missed = {p for p in changed if after.get(p, {}).get("computed", {}).get(trait_id, _NONE) != wanted[p]}
         missed |= {p for p in dropped if trait_id in after.get(p, {}).get("computed", {})}
-        await self._requeue(workspace, started, missed, _windowed_trait(doc))
+        await self._requeue(workspace, started, missed, await self._crossings(workspace, _windowed_trait(doc)))
         log.info("computed trait backfilled", extra={"workspace": workspace, "trait": doc["name"],
                                                      "profiles": len(wanted), "changed": len(ops) - len(missed)})
 
@@ -252,23 +299,30 @@ class Engine:
             await progress(0.5 + 0.5 * min(1.0, (start + _BULK) / len(ops)))
         await progress(1.0)
 
+    async def _crossings(self, workspace: str, moving: list[dict[str, Any]]) -> dict[str, datetime]:
+        """Each profile's next window crossing under the `moving` specs (see crossing_pipeline)."""
+        if not moving:
+            return {}
+        cursor = await self.store.events.aggregate(crossing_pipeline(workspace, moving, self.clock()))
+        return {d["_id"]: d["next"] async for d in cursor}
+
     async def _requeue(self, workspace: str, started: datetime, profiles: set[str],
-                       windowed: list[dict[str, Any]]) -> None:
-        """Make due now: `profiles`, every profile that received an event since `started`, and every profile with an
-        event a sliding window of the definition will let in or out (the workers then schedule the crossing)."""
+                       crossings: dict[str, datetime]) -> None:
+        """Hand profiles to the workers: due now, `profiles` and every profile that received an event since
+        `started`; due at its next window crossing (unless due sooner), every profile with an event a sliding
+        window of the definition will still let in or out, so that it changes on time with no new data.
+
+        Every mark bumps `seq`, so that a worker evaluating the profile with the definitions as they were before
+        keeps the entry due instead of scheduling it by those."""
+        now = self.clock()
         due = set(profiles)
         due |= {d["profile_id"] async for d in self.store.events.find(
             {"workspace": workspace, "received_at": {"$gte": started}}, {"profile_id": 1})}
-        if windowed:
-            # Only events whose exit is still to come can change anything: older ones have left every window.
-            now = self.clock()
-            match = {"$or": [event_match_expr("$$ROOT", spec, Bounds(low=now - _reach(spec["window"]), strict=True))
-                             for spec in windowed]}
-            cursor = await self.store.events.aggregate([
-                {"$match": {"workspace": workspace}}, {"$match": {"$expr": match}}, {"$group": {"_id": "$profile_id"}}])
-            due |= {d["_id"] async for d in cursor}
-        mark = {"$set": {"workspace": workspace, "due_at": self.clock(), "reason": "definition"}, "$inc": {"seq": 1}}
+        mark = {"$set": {"workspace": workspace, "due_at": now, "reason": "definition"}, "$inc": {"seq": 1}}
         ops = [UpdateOne({"_id": p}, mark, upsert=True) for p in sorted(due)]
+        ops += [UpdateOne({"_id": p}, {"$min": {"due_at": at}, "$set": {"workspace": workspace},
+                                       "$setOnInsert": {"reason": "time"}, "$inc": {"seq": 1}}, upsert=True)
+                for p, at in sorted(crossings.items()) if p not in due]
         for start in range(0, len(ops), _BULK):
             await self.store.due.bulk_write(ops[start:start + _BULK], ordered=False)
 

@@ -8,17 +8,13 @@ fixed windows (`absolute`, `before`, `after`) never move, so they never make a p
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.segmentation import computed
-from services.segmentation.conditions import ProfileData, References, evaluate
-from services.segmentation.definitions import span_seconds
+from services.segmentation.conditions import ProfileData, References, crossing_offsets, evaluate
 from services.segmentation.engine import dependency_order
 
-# Windows are closed intervals at millisecond precision: an event leaves one the millisecond after its edge.
-_TICK = timedelta(milliseconds=1)
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _ANY: dict[str, Any] = {}  # the spec of a computed trait over every event: one object, so its matches are found once
 
 
@@ -39,7 +35,7 @@ class Definitions:
         ordered = dependency_order(audiences)
         specs = [(spec, window) for spec, window in _windowed_specs(traits, ordered)
                  if window and window["kind"] in ("quick", "relative")]
-        return cls(traits, ordered, refs, [(spec, _offsets(window)) for spec, window in specs])
+        return cls(traits, ordered, refs, [(spec, crossing_offsets(window)) for spec, window in specs])
 
 
 @dataclass
@@ -86,18 +82,8 @@ def _windowed_specs(traits: list[dict[str, Any]], audiences: list[dict[str, Any]
 
 def crossings(window: dict[str, Any], timestamp: datetime) -> tuple[datetime, datetime] | None:
     """When an event at `timestamp` enters and leaves a sliding window; None for a window that does not slide."""
-    if window["kind"] == "quick":
-        return timestamp, timestamp + timedelta(seconds=span_seconds(window["last"])) + _TICK
-    if window["kind"] == "relative":
-        return (timestamp + timedelta(seconds=span_seconds(window["to"])),
-                timestamp + timedelta(seconds=span_seconds(window["from"])) + _TICK)
-    return None
-
-
-def _offsets(window: dict[str, Any]) -> tuple[timedelta, timedelta]:
-    """How long after its timestamp an event enters and leaves a sliding window (see `crossings`)."""
-    enter, leave = crossings(window, _EPOCH) or (_EPOCH, _EPOCH)
-    return enter - _EPOCH, leave - _EPOCH
+    offsets = crossing_offsets(window)
+    return (timestamp + offsets[0], timestamp + offsets[1]) if offsets else None
 
 
 def next_due(defs: Definitions, events: list[dict[str, Any]], now: datetime,

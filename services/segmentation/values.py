@@ -150,6 +150,14 @@ def _eq_expr(expr: Expr, literal: Any) -> Expr:
 
 def test_expr(op: str, expr: Expr, literal: Any) -> Expr:
     """The aggregation expression that is true exactly where `test(op, value, literal)` is."""
+    if isinstance(expr, dict):
+        # A computed value (a path walk) is bound once: most tests read their value twice or more, and the store
+        # would walk the path again for each.
+        return {"$let": {"vars": {"x": expr}, "in": _test_expr(op, "$$x", literal)}}
+    return _test_expr(op, expr, literal)
+
+
+def _test_expr(op: str, expr: Expr, literal: Any) -> Expr:
     if op == "exists":
         return is_present(expr) if literal in (None, True) else negate(is_present(expr))
     if op == "eq":

@@ -9,6 +9,7 @@ import pytest
 
 from services.common.store import Store
 from services.segmentation.engine import Engine
+from services.segmentation.evaluation import next_due
 from services.segmentation.worker import DueWorker
 from tests.conftest import Tenant
 
@@ -197,3 +198,38 @@ async def test_a_backfill_before_the_first_evaluation_leaves_a_state_the_worker_
     await drain(worker)
     assert await memberships(store, profile) == set()
     assert (await store.profile_state.find_one({"_id": profile}))["version"] == 1
+
+
+async def test_a_backfill_schedules_each_profile_at_the_crossing_the_worker_would_choose(
+    store: Store, tenant: Tenant, worker: DueWorker, clock: Clock
+) -> None:
+    """The store's next crossing (`crossing_pipeline`) and the worker's (`next_due`) are the same instant, for
+    events entering and leaving quick and relative windows, and for events that have left them for good."""
+    ids = await put_definitions(store, tenant, [{"name": "windows", "conditions": [
+        {"mode": "optional", "event": {"name": "Visited", "where": [{"property": "n", "op": "gt", "value": 1}],
+                                       "window": {"kind": "quick", "last": {"amount": 2, "unit": "hours"}}}},
+        {"mode": "optional", "event": {"type": "page", "window": {
+            "kind": "relative", "from": {"amount": 3, "unit": "days"}, "to": {"amount": 1, "unit": "days"}}}}]}])
+    histories = [
+        [("Visited", T0 - timedelta(hours=1), {"n": 2})],  # leaves the quick window in an hour
+        [("Visited", T0 - timedelta(hours=1), {"n": 0})],  # filtered out: never crosses
+        [("Visited", T0 - timedelta(hours=3), {"n": 2})],  # left it already
+        [("Visited", T0 - timedelta(minutes=5), {"n": 5}), ("Visited", T0 - timedelta(minutes=50), {"n": 5})],
+    ]
+    profiles = [await put_profile(store, tenant, events) for events in histories]
+    page = await put_profile(store, tenant, [])
+    await store.events.insert_one({"_id": str(uuid.uuid4()), "workspace": tenant.name, "profile_id": page,
+                                   "type": "page", "name": "Home", "properties": {}, "timestamp": T0 - timedelta(hours=12)})
+    profiles.append(page)
+    await store.due.delete_many({"_id": {"$in": profiles}})
+    await Engine(store, clock=clock).backfill(tenant.name, "audience", ids["windows"])
+    by_store = {d["_id"]: d["due_at"] async for d in store.due.find({"_id": {"$in": profiles}})}
+    await drain(worker)  # nothing is due now: the workers' own next due instants are asked for directly
+    defs = await worker.definitions(tenant.name)
+    by_worker = {}
+    for profile in profiles:
+        events = [e async for e in store.events.find({"profile_id": profile})]
+        if (at := next_due(defs, events, T0)) is not None:
+            by_worker[profile] = at
+    assert by_store == by_worker
+    assert set(by_store) == {profiles[0], profiles[3], page}
