@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from gateway import errors
 from gateway.auth import Credentials
 from gateway.backends import Backends
+from gateway.deadline import Deadline
 from gateway.limits import Limits
 from gateway.ratelimit import RateLimiter
 from gateway.request_log import RequestLog
@@ -47,6 +48,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(definitions.router)
     app.add_middleware(segment.BrowserCORS)
 
+    app.add_middleware(Deadline, seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestLog)  # added last: the outermost layer
 
     return app

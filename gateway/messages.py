@@ -5,6 +5,7 @@ wrong shape cannot be carried by the proto at all. Whether a well-shaped message
 track's event, timestamps, keys) is the ingest service's decision, answered per message.
 """
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,10 @@ def to_message(data: dict[str, Any], kind: str) -> common_pb2.Message:
                 fields[name] = dict_to_struct(_object(name, data[name]))
             except (OverflowError, ValueError) as error:  # e.g. an integer beyond a double's range
                 raise bad_request(f"{name}: {error}") from None
+    if not fields.get("message_id", "").strip():
+        # Given here, before the first attempt, so that a call the gateway retries is the same message again
+        # (stored once), not a second one.
+        fields["message_id"] = str(uuid.uuid4())
     return common_pb2.Message(**fields)
 
 

@@ -15,7 +15,9 @@ class GatewaySettings(StoreSettings):
     ingest_target: str = "127.0.0.1:50051"
     segmentation_target: str = "127.0.0.1:50052"
     profile_target: str = "127.0.0.1:50053"
-    rpc_timeout_seconds: float = Field(10.0, gt=0)
+    # Each request's deadline: the gRPC calls and store reads made for it share it (`gateway.deadline`); past it
+    # the answer is 504.
+    request_timeout_seconds: float = Field(10.0, gt=0)
     # How long a resolved (or refused) credential is trusted before the store is asked again.
     credential_cache_seconds: float = Field(10.0, ge=0)
     # Requests per second per workspace, in this gateway process (a token bucket: `rate_limit_burst` at once, then

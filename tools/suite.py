@@ -164,9 +164,10 @@ class Suite:
         return Endpoints(mongodb_uri=mongodb_uri, gateway=f"http://127.0.0.1:{gateway_port}", replicas=addresses)
 
     def stop(self, timeout: float = 15) -> dict[str, int]:
-        """SIGTERM every child, newest first, each given `timeout` seconds before SIGKILL; returns exit codes."""
+        """SIGTERM every child, newest first but the store last (a test may have restarted it), each given
+        `timeout` seconds before SIGKILL; returns exit codes."""
         codes: dict[str, int] = {}
-        for child in reversed(self.children):
+        for child in sorted(reversed(self.children), key=lambda c: c.name == "store"):
             if child.popen.poll() is None:
                 child.popen.send_signal(signal.SIGTERM)
                 try:

@@ -16,7 +16,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from services.common.errors import (
     ConflictError,
@@ -42,6 +42,9 @@ _CODES: dict[type[DomainError], grpc.StatusCode] = {
 }
 
 
+# A negative retry pushback tells a gRPC client with a retry policy not to retry this call (gRFC A6).
+_NO_RETRY = "grpc-retry-pushback-ms"
+
 # Clients re-resolve DNS only when a connection closes: ageing connections out lets a gateway spread calls over
 # replicas added by a scale-out, within minutes, with in-flight calls given time to finish.
 _SERVER_OPTIONS = [("grpc.max_connection_age_ms", 300_000), ("grpc.max_connection_age_grace_ms", 30_000)]
@@ -63,9 +66,12 @@ def rpc[Req, Resp](method: Handler[Req, Resp]) -> Handler[Req, Resp]:
 
     @functools.wraps(method)
     async def wrapper(self: Any, request: Req, context: grpc.aio.ServicerContext) -> Resp:
+        # The caller's deadline bounds the handler: when it passes, gRPC cancels the handler's task, and with it
+        # the store call it awaits. (Not PyMongo's client-side timeout: under it, a store that is down would hold
+        # every call for its whole deadline, where serverSelectionTimeoutMS answers UNAVAILABLE promptly.)
         try:
             return await method(self, request, context)
-        except (DomainError, ConnectionFailure) as error:
+        except (DomainError, PyMongoError) as error:
             await _abort(context, error)
         raise AssertionError("context.abort always raises")
 
@@ -83,7 +89,7 @@ def rpc_stream[Req, Resp](method: StreamHandler[Req, Resp]) -> StreamHandler[Req
         try:
             async for reply in method(self, request, context):
                 yield reply
-        except (DomainError, ConnectionFailure) as error:
+        except (DomainError, PyMongoError) as error:
             await _abort(context, error)
 
     return wrapper
@@ -92,7 +98,13 @@ def rpc_stream[Req, Resp](method: StreamHandler[Req, Resp]) -> StreamHandler[Req
 async def _abort(context: grpc.aio.ServicerContext, error: Exception) -> None:
     if isinstance(error, ConnectionFailure):
         log.warning("store unavailable", extra={"error": str(error)})
+        # The call waited for the store already: a client's automatic retry (the gateway's, for a replica that is
+        # down) would only multiply the wait, so it is told not to (gRPC's retry pushback); the answer is prompt.
+        context.set_trailing_metadata(((_NO_RETRY, "-1"),))
         await context.abort(grpc.StatusCode.UNAVAILABLE, "the store is unavailable; retry later")
+    if isinstance(error, PyMongoError):  # anything else the store refused is ours to fix, not the caller's
+        log.error("store error", extra={"error": str(error)})
+        await context.abort(grpc.StatusCode.INTERNAL, "the store refused the operation")
     await context.abort(_CODES.get(type(error), grpc.StatusCode.FAILED_PRECONDITION), str(error))
 
 

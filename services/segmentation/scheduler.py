@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from pymongo.errors import PyMongoError
 
 from services.common.store import Store
 from services.segmentation.leases import Leases
@@ -49,7 +50,10 @@ class Jobs:
         self._scheduler.shutdown(wait=False)
         if self._running:
             await asyncio.wait(self._running, timeout=30)
-        await self.leases.release("reconcile")
+        try:
+            await self.leases.release("reconcile")
+        except PyMongoError as error:  # the store is down: the lease runs out by itself, and stopping goes on
+            log.warning("reconcile lease not released", extra={"error": str(error)})
 
     def _tracked(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:

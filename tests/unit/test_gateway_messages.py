@@ -1,5 +1,6 @@
 """JSON tracking messages to protos: JSON types checked, ids stringified, batch defaults applied, per message."""
 
+import uuid
 from typing import Any
 
 import pytest
@@ -35,8 +36,15 @@ def test_every_field_crosses_with_segment_names() -> None:
 def test_numbers_as_ids_become_strings_and_nulls_are_absent() -> None:
     message = to_message({"userId": 42, "anonymousId": 7.0, "groupId": 1.5, "messageId": None, "traits": None},
                          "identify")
-    assert (message.user_id, message.anonymous_id, message.group_id, message.message_id) == ("42", "7", "1.5", "")
+    assert (message.user_id, message.anonymous_id, message.group_id) == ("42", "7", "1.5")
     assert not message.HasField("traits")
+
+
+def test_a_message_without_a_message_id_gets_one_before_it_is_sent() -> None:
+    """So that a retried call carries the same messageId, and is stored once."""
+    given = {to_message({"userId": "u", "messageId": blank}, "identify").message_id for blank in (None, "", "  ")}
+    assert len(given) == 3 and all(len(uuid.UUID(m).hex) == 32 for m in given)
+    assert to_message({"userId": "u", "messageId": "m-1"}, "identify").message_id == "m-1"
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import grpc
 import pytest
-from pymongo.errors import ServerSelectionTimeoutError
+from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 
 from services.common.errors import ConflictError, InUseError, NotFoundError, ValidationError
 from services.common.grpc_server import rpc, workspace_of
@@ -19,9 +19,13 @@ class Context:
         self.metadata = metadata
         self.code: grpc.StatusCode | None = None
         self.details = ""
+        self.trailing: tuple[tuple[str, str], ...] = ()
 
     def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
         return self.metadata
+
+    def set_trailing_metadata(self, metadata: tuple[tuple[str, str], ...]) -> None:
+        self.trailing = metadata
 
     async def abort(self, code: grpc.StatusCode, details: str) -> None:
         self.code, self.details = code, details
@@ -48,6 +52,7 @@ class Servicer:
         (ConflictError("taken"), grpc.StatusCode.ALREADY_EXISTS),
         (InUseError("referred to"), grpc.StatusCode.FAILED_PRECONDITION),
         (ServerSelectionTimeoutError("down"), grpc.StatusCode.UNAVAILABLE),
+        (OperationFailure("refused", code=2), grpc.StatusCode.INTERNAL),
     ],
 )
 async def test_domain_errors_become_status_codes(error: Exception, code: grpc.StatusCode) -> None:
@@ -68,3 +73,10 @@ async def test_the_workspace_comes_from_metadata() -> None:
 async def test_unexpected_errors_are_not_swallowed() -> None:
     with pytest.raises(ZeroDivisionError):
         await Servicer(ZeroDivisionError()).Call("r", Context((("x-cdp-workspace", "a/b/C"),)))
+
+
+async def test_a_lost_store_tells_clients_not_to_retry_automatically() -> None:
+    context = Context((("x-cdp-workspace", "a/b/C"),))
+    with pytest.raises(Aborted):
+        await Servicer(ServerSelectionTimeoutError("down")).Call("r", context)
+    assert context.code == grpc.StatusCode.UNAVAILABLE and context.trailing == (("grpc-retry-pushback-ms", "-1"),)
