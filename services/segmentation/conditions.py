@@ -118,15 +118,17 @@ def event_matches(event: dict[str, Any], spec: dict[str, Any], b: Bounds) -> boo
 def event_match_expr(root: str, spec: dict[str, Any], b: Bounds) -> Expr:
     """`event_matches` as an expression over the event at `root` (`$$this` in a $filter, `$$ROOT` in a pipeline)."""
     types = _types(spec)
+    # The window first: `$and` stops at the first false test, and in a pass over a long history most events fail
+    # the window (about a quarter less time for a 30-day window over 120 days on the embedded store).
+    tests: list[Expr] = [within_expr(f"{root}.timestamp", b)]
     if spec.get("name"):  # a named spec names one type, so which field holds the name is known here
         [kind] = types
-        tests: list[Expr] = [{"$eq": [f"{root}.type", kind]},
-                             {"$eq": [f"{root}.{'event' if kind == 'track' else 'name'}", {"$literal": spec["name"]}]}]
+        tests += [{"$eq": [f"{root}.type", kind]},
+                  {"$eq": [f"{root}.{'event' if kind == 'track' else 'name'}", {"$literal": spec["name"]}]}]
     else:
-        tests = [{"$in": [f"{root}.type", list(types)]}]
+        tests.append({"$in": [f"{root}.type", list(types)]})
     tests += [test_expr(f["op"], path_expr(f"{root}.properties", f["property"]), f.get("value"))
               for f in spec.get("where", [])]
-    tests.append(within_expr(f"{root}.timestamp", b))
     return {"$and": tests}
 
 
