@@ -35,14 +35,13 @@ from google.protobuf.message import Message
 
 from cdp.segmentation.v1 import segmentation_pb2 as pb
 from cli.errors import EXIT_REFUSED, CliError
+from cli.services import opened
 from cli.settings import CliSettings
 from gateway.backends import Backends
 from gateway.routes.definitions import AUDIENCES, COMPUTED_TRAITS, Kind
 from services.common.errors import ValidationError
 from services.common.proto_json import parse, to_dict
 from services.segmentation.definitions import referenced_audiences
-
-from cli.services import opened
 
 # The files' keys, in the order their definitions are applied.
 SECTIONS: dict[str, Kind] = {kind.plural: kind for kind in (COMPUTED_TRAITS, AUDIENCES)}

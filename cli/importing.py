@@ -8,6 +8,7 @@ written (identity, traits).
 """
 
 import argparse
+import asyncio
 import json
 import os
 import stat
@@ -167,7 +168,7 @@ async def run(args: argparse.Namespace, settings: CliSettings) -> int:
                 summary.lines += len(batch)
                 last_line = batch[-1].number
                 progress.show(stream.tell() if total else 0, summary.lines, summary.counts())
-    except grpc.aio.AioRpcError:
+    except (grpc.aio.AioRpcError, asyncio.CancelledError):  # a service that stayed away, or Ctrl-C
         progress.finish()
         report(summary, args, time.monotonic() - started, last_line or 0)
         raise

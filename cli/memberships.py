@@ -4,7 +4,6 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Any
 
 import grpc
 
@@ -71,10 +70,7 @@ def describe(change: pb.MembershipChange) -> str:
 
 
 def _watched(change: pb.MembershipChange, as_json: bool) -> str:
-    if as_json:
-        body: dict[str, Any] = to_dict(change)
-        return json.dumps(body, ensure_ascii=False)
-    return describe(change)
+    return json.dumps(to_dict(change), ensure_ascii=False) if as_json else describe(change)
 
 
 async def watch(args: argparse.Namespace, settings: CliSettings) -> int:

@@ -28,10 +28,12 @@ LIMITS = Limits(message_bytes=2048, request_bytes=1 << 20, batch_messages=2500, 
 # Arguments.
 
 def test_commands_parse_with_their_flags() -> None:
-    args = parser().parse_args(["import", "events.jsonl", "-w", "acme/web/WEB", "--batch-size", "100",
+    args = parser().parse_args(["import", "events.jsonl", "-w", "acme/web/WEB", "--batch-size", "250",
                                 "--ingest", "10.0.0.1:50051", "--json"])
     assert (args.file, args.workspace, args.batch_size, args.target, args.json, args.timeout) == (
-        "events.jsonl", "acme/web/WEB", 100, "10.0.0.1:50051", True, 120.0)
+        "events.jsonl", "acme/web/WEB", 250, "10.0.0.1:50051", True, 120.0)
+    defaults = parser().parse_args(["import", "-", "-w", "acme/web/WEB"])
+    assert (defaults.batch_size, defaults.retries, defaults.target, defaults.json) == (100, 5, None, False)
     assert args.run == "cli.importing:run" and args.service == "ingest"
     args = parser().parse_args(["tenant", "create", "acme/web/WEB", "--rotate"])
     assert (args.workspace, args.rotate, args.run) == ("acme/web/WEB", True, "cli.tenants:create")
