@@ -158,8 +158,10 @@ def settings_for(args: argparse.Namespace) -> CliSettings:
         settings = CliSettings()
     except pydantic.ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise CliError(f"bad setting {where} in the environment: {first['msg']}", EXIT_REFUSED) from None
+        field = ".".join(str(p) for p in first["loc"])
+        # Aliased fields report their variable's name already; the others, their field's.
+        variable = field if field.isupper() else f"{CliSettings.model_config.get('env_prefix', '')}{field}".upper()
+        raise CliError(f"bad setting in the environment: {variable}: {first['msg']}", EXIT_REFUSED) from None
     update: dict[str, object] = {}
     if getattr(args, "target", None):
         update[f"{args.service}_target"] = args.target

@@ -11,12 +11,13 @@ from pymongo.errors import ServerSelectionTimeoutError
 from cdp.ingest.v1 import ingest_pb2
 from cdp.segmentation.v1 import segmentation_pb2 as pb
 from cli import definitions, importing
-from cli.errors import EXIT_FAILED, EXIT_REFUSED, rpc_failure, store_failure
-from cli.main import parser
+from cli.errors import EXIT_FAILED, EXIT_REFUSED, CliError, rpc_failure, store_failure
+from cli.main import parser, settings_for
 from cli.memberships import describe
 from cli.profiles import render
 from cli.progress import Progress
 from cli.retry import delays, retrying
+from cli.settings import MAKE_RUN_STORE
 from gateway.limits import Limits
 from gateway.routes.definitions import AUDIENCES, COMPUTED_TRAITS
 from services.common.errors import ValidationError
@@ -63,6 +64,30 @@ def test_bad_arguments_exit_2_saying_why(argv: list[str], complaint: str, capsys
         parser().parse_args(argv)
     assert exit_.value.code == EXIT_REFUSED
     assert complaint in capsys.readouterr().err
+
+
+def test_flags_override_the_gateways_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    monkeypatch.setenv("CDP_GATEWAY_INGEST_TARGET", "dns:///ingest:50051")
+    monkeypatch.setenv("CDP_GATEWAY_REQUEST_TIMEOUT_SECONDS", "4")
+    settings = settings_for(parser().parse_args(["import", "f", "-w", "a/b/c", "--timeout", "30"]))
+    assert (settings.ingest_target, settings.mongodb_uri) == ("dns:///ingest:50051", MAKE_RUN_STORE)
+    assert settings.request_timeout_seconds == 4  # an import's --timeout is per batch, not every call's
+    settings = settings_for(parser().parse_args(["import", "f", "-w", "a/b/c", "--ingest", "10.0.0.1:1"]))
+    assert settings.ingest_target == "10.0.0.1:1"
+    settings = settings_for(parser().parse_args(["profile", "show", "id:x", "-w", "a/b/c", "--timeout", "2.5"]))
+    assert settings.request_timeout_seconds == 2.5
+    settings = settings_for(parser().parse_args(["tenant", "create", "a/b/c", "--mongodb-uri", "mongodb://db",
+                                                 "--database", "crm"]))
+    assert (settings.mongodb_uri, settings.mongodb_database) == ("mongodb://db", "crm")
+
+
+def test_a_bad_environment_is_named_by_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CDP_GATEWAY_REQUEST_TIMEOUT_SECONDS", "soon")
+    with pytest.raises(CliError) as error:
+        settings_for(parser().parse_args(["watch", "-w", "a/b/c"]))
+    assert error.value.code == EXIT_REFUSED
+    assert str(error.value).startswith("bad setting in the environment: CDP_GATEWAY_REQUEST_TIMEOUT_SECONDS: ")
 
 
 # Failures as one line.
