@@ -208,6 +208,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`cdp audience members X | head`): nothing more to say, and nowhere to say it.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
+    except Exception as error:
+        # A fault of the CLI's own: one line, unless a traceback is asked for.
+        if os.environ.get("CDP_LOG_LEVEL", "").upper() == "DEBUG":
+            raise
+        print(f"cdp: unexpected {type(error).__name__}: {error} (CDP_LOG_LEVEL=DEBUG shows where)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":
