@@ -9,11 +9,13 @@ SITE := $(VENV)/lib/python3.13/site-packages
 
 .PHONY: venv run test protos bench clean
 
-$(VENV)/.installed: requirements.txt
+# The dependencies, then the project itself for its console script .venv/bin/cdp (the admin CLI; see pyproject.toml).
+$(VENV)/.installed: requirements.txt pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: install it (e.g. pyenv install 3.13.0)"; exit 1; }
 	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps .
 	touch $@
 
 # The project's two import roots (the code, and the generated stubs' `cdp` package), as an editable install

@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 log = logging.getLogger(__name__)
 
 # Collection names, with the service that writes each.
-WORKSPACES = "workspaces"  # admin tooling (tools.run bootstrap, later the cdp CLI)
+WORKSPACES = "workspaces"  # admin tooling (the tools.run bootstrap, the cdp CLI)
 EVENTS = "events"  # ingest
 PROFILES = "profiles"  # ingest
 IDENTITIES = "identities"  # ingest: which profile owns each userId, email and anonymousId

@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.common.errors import ValidationError
-from services.common.store import Store
+from pymongo.errors import DuplicateKeyError
+
+from services.common.errors import ConflictError, ValidationError
+from services.common.store import WORKSPACES, Store
 
 WORKSPACE_METADATA_KEY = "x-cdp-workspace"
 _PART = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -28,6 +30,14 @@ def workspace_name(client: str, account: str, brand: str) -> str:
         if not _PART.match(part):
             raise ValidationError(f"workspace part {part!r} must be 1-64 letters, digits, '_' or '-'")
     return f"{client}/{account}/{brand}"
+
+
+def parse_workspace(text: str) -> str:
+    """A workspace name as written in one piece (`client/account/BRAND`), checked part by part."""
+    parts = text.split("/")
+    if len(parts) != 3:
+        raise ValidationError(f"workspace {text!r} must be client/account/BRAND, e.g. intilery/marketing/MARKETING")
+    return workspace_name(*parts)
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,7 @@ async def _find(store: Store, field: str, secret: str) -> Workspace | None:
 
 async def ensure_workspace(store: Store, name: str, auth_token: str, write_key: str) -> None:
     """Admin tooling only: create the workspace if needed and make sure it accepts these credentials."""
-    await store.ensure_indexes("workspaces")
+    await store.ensure_indexes(WORKSPACES)
     await store.workspaces.update_one(
         {"_id": name},
         {
@@ -63,3 +73,31 @@ async def ensure_workspace(store: Store, name: str, auth_token: str, write_key: 
         },
         upsert=True,
     )
+
+
+async def create_workspace(store: Store, name: str, auth_token: str, write_key: str) -> None:
+    """Admin tooling only: a new workspace accepting these credentials; ConflictError when it exists."""
+    await store.ensure_indexes(WORKSPACES)
+    try:
+        await store.workspaces.insert_one({"_id": name, "created_at": datetime.now(UTC),
+                                           "auth_token_hashes": [digest(auth_token)],
+                                           "write_key_hashes": [digest(write_key)]})
+    except DuplicateKeyError:
+        raise ConflictError(f"workspace {name} exists already") from None
+
+
+async def replace_credentials(store: Store, name: str, auth_token: str, write_key: str) -> bool:
+    """Admin tooling only: the workspace accepts these credentials and no others (the gateway keeps trusting the
+    old ones for as long as it caches them); created if absent. True when it existed."""
+    await store.ensure_indexes(WORKSPACES)
+    now = datetime.now(UTC)
+    result = await store.workspaces.update_one(
+        {"_id": name},
+        {
+            "$set": {"auth_token_hashes": [digest(auth_token)], "write_key_hashes": [digest(write_key)],
+                     "credentials_replaced_at": now},
+            "$setOnInsert": {"created_at": now},
+        },
+        upsert=True,
+    )
+    return result.matched_count == 1
