@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 
+from services.common.cursors import encode_cursor
 from services.common.errors import NotFoundError, ValidationError
 from services.common.store import Store
 from services.profile.names import DefinitionNames
-from services.profile.paging import decode_scroll, encode_scroll, resumed_size
+from services.profile.paging import decode_scroll, resumed_size
 
 # Identifier type -> the profile field that holds it.
 ID_FIELDS = {"id": "_id", "userId": "user_id", "anonymousId": "anonymous_ids", "email": "emails"}
@@ -127,7 +128,7 @@ class Profiles:
         docs = await self.store.profiles.find(query).sort("_id", 1).limit(size + 1).to_list(size + 1)
         more = len(docs) > size
         docs = docs[:size]
-        next_scroll = encode_scroll("profiles", {"after": docs[-1]["_id"], "size": size}) if more else ""
+        next_scroll = encode_cursor("profiles", {"after": docs[-1]["_id"], "size": size}) if more else ""
         return await self.views(workspace, docs), next_scroll
 
     async def views(self, workspace: str, docs: Sequence[Doc]) -> list[ProfileView]:
