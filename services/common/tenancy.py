@@ -30,6 +30,14 @@ def workspace_name(client: str, account: str, brand: str) -> str:
     return f"{client}/{account}/{brand}"
 
 
+def parse_workspace(name: str) -> str:
+    """A workspace's name as it travels in metadata, `client/account/brand`, checked as `workspace_name` does."""
+    parts = name.split("/")
+    if len(parts) != 3:
+        raise ValidationError(f"{name!r} must be client/account/brand")
+    return workspace_name(*parts)
+
+
 @dataclass(frozen=True)
 class Workspace:
     name: str
