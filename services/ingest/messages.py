@@ -1,6 +1,7 @@
 """Tracking messages (Segment spec) as they arrive, and the rules that make one acceptable."""
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -87,16 +88,19 @@ def _email(traits: dict[str, Any], context: dict[str, Any]) -> str:
     return ""
 
 
-def check_keys(value: Any, path: str) -> None:
-    """Reject keys that would be read as store operators or paths, anywhere in a nested value."""
+def check_value(value: Any, path: str) -> None:
+    """Reject, anywhere in a nested value, keys that would be read as store operators or paths, and numbers that
+    JSON cannot hold (NaN and Infinity, which a gRPC caller can send in a Struct)."""
     if isinstance(value, dict):
         for key, item in value.items():
             if not key or _BAD_KEY.search(key):
                 raise ValidationError(f"{path}: key {key!r} must be non-empty, not start with '$' and hold no '.' or NUL")
-            check_keys(item, f"{path}.{key}")
+            check_value(item, f"{path}.{key}")
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            check_keys(item, f"{path}[{i}]")
+            check_value(item, f"{path}[{i}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(f"{path}: {value} is not a JSON number")
 
 
 def parse_instant(text: str, name: str) -> datetime | None:
@@ -137,7 +141,7 @@ def validate(raw: RawMessage, received_at: datetime) -> TrackingMessage:
     if raw.type == "alias" and not (previous_id and user_id):
         raise ValidationError("an alias call needs both userId and previousId")
     for name in ("properties", "traits", "context"):
-        check_keys(getattr(raw, name), name)
+        check_value(getattr(raw, name), name)
     timestamp = parse_instant(raw.timestamp, "timestamp")
     sent_at = parse_instant(raw.sent_at, "sentAt")
     original = parse_instant(raw.original_timestamp, "originalTimestamp")
