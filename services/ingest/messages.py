@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.common.errors import ValidationError
+from services.common.identifiers import id_problem
 
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # Keys from senders become field paths in the store: `$` would be an operator, `.` a path step, NUL invalid.
@@ -16,9 +17,6 @@ _BAD_KEY = re.compile(r"^\$|[.\x00]")
 # profile does not collect every "anonymous" visitor.
 _NO_ID = re.compile(r"^[0-]*$|^(null|undefined|anonymous|none|nil|nan|-1)$", re.IGNORECASE)
 MAX_MESSAGE_BYTES = 32 * 1024
-# Ids become index keys and parts of derived ids: long or control-character ids are mistakes, never people.
-MAX_ID_LENGTH = 512
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Events happened: none before the Unix epoch, and none more than a day ahead of our clock (after skew correction).
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _AHEAD = timedelta(days=1)
@@ -83,7 +81,8 @@ def _email(traits: dict[str, Any], context: dict[str, Any]) -> str:
     context_traits = context.get("traits")
     for source in (traits, context_traits if isinstance(context_traits, dict) else {}):
         email = source.get("email")
-        if isinstance(email, str) and (found := identifier(email.lower())):
+        # An email that could not be an identifier stays a trait: it names nobody.
+        if isinstance(email, str) and (found := identifier(email.lower())) and not id_problem(found):
             return found
     return ""
 
@@ -117,10 +116,8 @@ def parse_instant(text: str, name: str) -> datetime | None:
 def _check_ids(raw: RawMessage) -> None:
     for name, value in (("messageId", raw.message_id), ("userId", raw.user_id), ("anonymousId", raw.anonymous_id),
                         ("groupId", raw.group_id), ("previousId", raw.previous_id)):
-        if len(value) > MAX_ID_LENGTH:
-            raise ValidationError(f"{name} may be at most {MAX_ID_LENGTH} characters, not {len(value)}")
-        if _CONTROL.search(value):
-            raise ValidationError(f"{name} must not hold control characters")
+        if problem := id_problem(value):
+            raise ValidationError(f"{name} {problem}")
 
 
 def validate(raw: RawMessage, received_at: datetime) -> TrackingMessage:

@@ -9,6 +9,7 @@ from typing import Any
 
 from services.common.cursors import encode_cursor
 from services.common.errors import NotFoundError, ValidationError
+from services.common.identifiers import id_problem
 from services.common.store import Store
 from services.profile.names import DefinitionNames
 from services.profile.paging import decode_scroll, resumed_size
@@ -50,6 +51,8 @@ def parse_identifier(identifier: str) -> tuple[str, str]:
         raise ValidationError("ProfileID must be in format of id_type:id")
     if kind not in ID_FIELDS:
         raise ValidationError(f"id_type must be one of {', '.join(ID_FIELDS)}, not {kind!r}")
+    if problem := id_problem(value):
+        raise ValidationError(f"{kind} {problem}")
     return ID_FIELDS[kind], value.lower() if kind == "email" else value
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from services.common.errors import ValidationError
+from services.common.identifiers import CONTROL_CHARACTERS
 
 MODES = ("required", "not_required", "optional")
 OPERATORS = ("eq", "neq", "gt", "gte", "lt", "lte", "contains", "starts_with", "ends_with", "exists", "in",
@@ -33,8 +34,6 @@ MAX_DEPTH = 5
 # before the year 1, where the engine's date arithmetic overflows. For all time, leave the window out.
 MAX_SPAN = timedelta(days=36525)
 _PATH = re.compile(r"^[^$.\x00][^.\x00]*(\.[^$.\x00][^.\x00]*)*$")
-# Names are shown and referred to: control characters in one are a mistake (or an attempt to hide one).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _fail(path: str, message: str) -> ValidationError:
@@ -46,7 +45,8 @@ def check_name(name: Any, path: str = "name") -> str:
         raise _fail(path, "must not be empty")
     if len(name) > MAX_NAME:
         raise _fail(path, f"must be at most {MAX_NAME} characters")
-    if _CONTROL.search(name):
+    # Names are shown and referred to: a control character in one is a mistake (or hides one).
+    if CONTROL_CHARACTERS.search(name):
         raise _fail(path, "must not hold control characters (tabs, line breaks, NUL, ...)")
     return name.strip()
 

@@ -51,6 +51,8 @@ def test_email_comes_from_traits_or_context_traits_lower_cased() -> None:
     ctx = RawMessage(type="track", user_id="u", event="E", context={"traits": {"email": "A@B.C"}})
     assert validate(ctx, NOW).email == "a@b.c"
     assert validate(RawMessage(type="identify", user_id="u", traits={"email": 5}), NOW).email == ""
+    # An email that could not be an identifier stays a trait, as a Profile API lookup of it would be refused.
+    assert validate(RawMessage(type="identify", user_id="u", traits={"email": "a\tb@c.d"}), NOW).email == ""
 
 
 def test_clock_skew_is_corrected_from_sent_at() -> None:
