@@ -106,7 +106,8 @@ def parse_json(body: bytes) -> Any:
         # A leading UTF-8 byte order mark is allowed, as json.loads allowed it (some Windows clients send one).
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise bad_request(f"the body is not valid JSON: it is not UTF-8 ({error.reason} at byte {error.start})") from None
+        where = f"{error.reason} at byte {error.start}"
+        raise bad_request(f"the body is not valid JSON: it is not UTF-8 ({where})") from None
     try:
         return json.loads(text, parse_constant=_no_constants)
     except RecursionError:

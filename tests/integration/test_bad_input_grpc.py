@@ -132,7 +132,8 @@ METADATA_CASES = [
         Call(f"{method}-without-workspace", method, MINIMAL[method], UNAUTHENTICATED,
              "missing x-cdp-workspace metadata", metadata="none"),
         Call(f"{method}-malformed-workspace", method, MINIMAL[method], UNAUTHENTICATED,
-             "x-cdp-workspace metadata names no workspace", metadata=MALFORMED_WORKSPACES[i % len(MALFORMED_WORKSPACES)]),
+             "x-cdp-workspace metadata names no workspace",
+             metadata=MALFORMED_WORKSPACES[i % len(MALFORMED_WORKSPACES)]),
     )
 ]
 
@@ -206,7 +207,8 @@ PROFILE_CASES = [
         identifier="userId:u1", scroll_id=v["events_scroll"], include=["page"]), INVALID,
          "include differs from the query the scrollId was issued for"),
     Call("meta-value-without-type", "GetMeta", pp.GetMetaRequest(identifier=":u1"), INVALID, "id_type must be one of"),
-    Call("meta-of-nobody", "GetMeta", pp.GetMetaRequest(identifier="id:nobody"), NOT_FOUND, "no profile with id:nobody"),
+    Call("meta-of-nobody", "GetMeta", pp.GetMetaRequest(identifier="id:nobody"), NOT_FOUND,
+         "no profile with id:nobody"),
     Call("listing-size-negative", "ListProfiles", pp.ListProfilesRequest(size=-5), INVALID, "size must be 1 to 100"),
     Call("listing-size-101", "ListProfiles", pp.ListProfilesRequest(size=101), INVALID, "size must be 1 to 100"),
     Call("listing-scroll-of-events", "ListProfiles", lambda v: pp.ListProfilesRequest(scroll_id=v["events_scroll"]),
@@ -240,8 +242,8 @@ SEGMENTATION_CASES = [
         2**31 - 1, "minutes")))), INVALID, "window.last.amount: must be at most 52596000 minutes"),
     Call("create-unknown-reference", "CreateAudience", sp.CreateAudienceRequest(audience=audience(member_of(
         "ghost"))), INVALID, "conditions[0].audience.name: no audience named 'ghost'"),
-    Call("create-name-taken", "CreateAudience", sp.CreateAudienceRequest(audience=BUYERS), grpc.StatusCode.ALREADY_EXISTS,
-         "audience name 'buyers' is taken"),
+    Call("create-name-taken", "CreateAudience", sp.CreateAudienceRequest(audience=BUYERS),
+         grpc.StatusCode.ALREADY_EXISTS, "audience name 'buyers' is taken"),
     Call("create-name-with-nul", "CreateAudience", sp.CreateAudienceRequest(audience=audience(name="a\u0000b")),
          INVALID, "name: must not hold control characters"),
     Call("get-no-key", "GetAudience", sp.GetAudienceRequest(), INVALID, "id or name is required"),
@@ -252,8 +254,9 @@ SEGMENTATION_CASES = [
     Call("update-empty-id", "UpdateAudience", sp.UpdateAudienceRequest(audience=BUYERS), INVALID, "id is required"),
     Call("update-unknown-id", "UpdateAudience", sp.UpdateAudienceRequest(id="nope", audience=BUYERS), NOT_FOUND,
          "no audience with id 'nope'"),
-    Call("update-rename-referred", "UpdateAudience", lambda v: sp.UpdateAudienceRequest(id=v["buyers"], audience=sp.Audience(
-        name="shoppers", conditions=BUYERS.conditions)), IN_USE, "audience 'buyers' cannot be renamed"),
+    Call("update-rename-referred", "UpdateAudience", lambda v: sp.UpdateAudienceRequest(
+        id=v["buyers"], audience=sp.Audience(name="shoppers", conditions=BUYERS.conditions)), IN_USE,
+         "audience 'buyers' cannot be renamed"),
     Call("update-cycle", "UpdateAudience", lambda v: sp.UpdateAudienceRequest(id=v["buyers"], audience=audience(
         member_of("big spenders"), name="buyers")), INVALID, "buyers -> big spenders -> buyers"),
     Call("update-rename-to-taken", "UpdateAudience", lambda v: sp.UpdateAudienceRequest(id=v["big"], audience=audience(
