@@ -15,6 +15,7 @@ from gateway.ratelimit import RateLimiter
 from gateway.request_log import RequestLog
 from gateway.routes import definitions, health, profiles, segment, tracking
 from gateway.settings import GatewaySettings
+from gateway.urls import Utf8Urls
 from services.common.store import Store
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(profiles.router)
     app.include_router(definitions.router)
     app.add_middleware(segment.BrowserCORS)
+    app.add_middleware(Utf8Urls)
 
     app.add_middleware(Deadline, seconds=settings.request_timeout_seconds)
     app.add_middleware(RequestLog)  # added last: the outermost layer

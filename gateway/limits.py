@@ -1,8 +1,9 @@
-"""Transport limits of the tracking API: body size, gzip, JSON, message size and depth.
+"""Transport limits of JSON bodies: body size, gzip, JSON, message size and depth.
 
-These are the gateway's only rules about tracking messages; what makes a message valid is the ingest service's
-business. Every limit counts the *decompressed* body, and decompression stops as soon as the limit is passed,
-so a small gzip bomb costs us at most the limit in memory.
+These are the gateway's only rules about tracking messages and definitions; what makes either valid is the
+services' business. Every limit counts the *decompressed* body, and decompression stops as soon as the limit is
+passed, so a small gzip bomb costs us at most the limit in memory. Tracking routes take any content type (browsers
+send JSON as text/plain to avoid a CORS preflight); the other JSON routes take only JSON (`json_object_body`).
 """
 
 import json
@@ -101,10 +102,17 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise bad_request("the body is empty; send a JSON object")
     try:
-        return json.loads(body, parse_constant=_no_constants)
+        # Decoded here: given bytes, json.loads would also take UTF-16 and UTF-32, which JSON on the wire is not.
+        # A leading UTF-8 byte order mark is allowed, as json.loads allowed it (some Windows clients send one).
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        where = f"{error.reason} at byte {error.start}"
+        raise bad_request(f"the body is not valid JSON: it is not UTF-8 ({where})") from None
+    try:
+        return json.loads(text, parse_constant=_no_constants)
     except RecursionError:
         raise bad_request("the body is nested too deeply") from None
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+    except ValueError as error:  # a JSONDecodeError, or a constant refused
         raise bad_request(f"the body is not valid JSON: {error}") from None
 
 
@@ -114,6 +122,32 @@ async def json_body(request: Request) -> Any:
         limits: Limits = request.app.state.limits
         setattr(request.state, _STATE_KEY, parse_json(await read_body(request, limits)))
     return getattr(request.state, _STATE_KEY)
+
+
+def _json_content_type(request: Request) -> None:
+    """415 unless the body is declared JSON (`application/json` or `+json`), in UTF-8 if a charset is named. A
+    request without a Content-Type is read as JSON, as FastAPI does."""
+    declared = request.headers.get("content-type")
+    if declared is None:
+        return
+    media, *params = (part.strip().lower() for part in declared.split(";"))
+    charset = next((p.partition("=")[2].strip('"') for p in params if p.startswith("charset=")), "utf-8")
+    if (media != "application/json" and not (media.startswith("application/") and media.endswith("+json"))) \
+            or charset not in ("utf-8", "utf8"):
+        raise ApiError(415, "invalid_request_error",
+                       f"Content-Type {declared!r} is not supported; send application/json in UTF-8")
+
+
+async def json_object_body(request: Request) -> dict[str, Any]:
+    """The JSON object body of a route that takes only JSON (definitions): declared JSON, within the request limit,
+    nested no deeper than tracking messages may be, valid Unicode."""
+    _json_content_type(request)
+    body = json_object(await json_body(request))
+    limits: Limits = request.app.state.limits
+    if deeper_than(body, limits.nesting_depth):
+        raise bad_request(f"the body nests objects and arrays more than {limits.nesting_depth} levels deep")
+    compact_json(body, "the body")
+    return body
 
 
 def json_object(body: Any, what: str = "the body") -> dict[str, Any]:
@@ -139,15 +173,18 @@ def json_type(value: Any) -> str:
             return "an object"
 
 
-def message_size(message: dict[str, Any]) -> int:
-    """A message's size as Segment counts it: its JSON, here compact and UTF-8 (so never more than the sender's).
-
-    Encoding also refuses lone surrogates ("\\ud800" escapes), which protobuf could not carry.
-    """
+def compact_json(value: Any, what: str) -> bytes:
+    """A JSON value as compact UTF-8 JSON; refuses lone surrogates ("\\ud800" escapes), which protobuf could not
+    carry, naming `what` holds one."""
     try:
-        return len(json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode())
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
     except UnicodeEncodeError:
-        raise bad_request("the message holds a string that is not valid Unicode (a lone surrogate)") from None
+        raise bad_request(f"{what} holds a string that is not valid Unicode (a lone surrogate)") from None
+
+
+def message_size(message: dict[str, Any]) -> int:
+    """A message's size as Segment counts it: its JSON, here compact and UTF-8 (so never more than the sender's)."""
+    return len(compact_json(message, "the message"))
 
 
 def deeper_than(value: Any, limit: int) -> bool:

@@ -83,12 +83,17 @@ class Tenant:
         return (("x-cdp-workspace", self.name),)
 
 
-@pytest.fixture
-async def tenant(store: Store) -> Tenant:
-    """A fresh workspace per test, so tests never see each other's data."""
+async def new_tenant(store: Store) -> Tenant:
+    """A workspace of its own, with its own credentials."""
     made = Tenant(f"t{uuid.uuid4().hex[:10]}/marketing/MARKETING", uuid.uuid4().hex, uuid.uuid4().hex)
     await ensure_workspace(store, made.name, made.token, made.write_key)
     return made
+
+
+@pytest.fixture
+async def tenant(store: Store) -> Tenant:
+    """A fresh workspace per test, so tests never see each other's data."""
+    return await new_tenant(store)
 
 
 @pytest.fixture

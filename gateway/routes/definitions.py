@@ -9,12 +9,13 @@ members.
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from google.protobuf.message import Message
 
 from cdp.segmentation.v1 import segmentation_pb2 as pb
 from gateway.auth import Workspace
 from gateway.errors import ApiError
+from gateway.limits import json_object_body
 from services.common.errors import ValidationError
 from services.common.proto_json import parse, to_dict
 
@@ -63,11 +64,24 @@ COMPUTED_TRAITS = Kind("computed-traits", "computed trait", "ComputedTrait", "co
                        pb.ComputedTrait, COMPUTED_TRAIT_EXAMPLE)
 
 DefinitionId = Annotated[str, Path(alias="id", description="The definition's id, as created")]
+# Read by the gateway's own JSON reader (JSON only, the request limit, gzip, clear messages), as tracking bodies are.
+DefinitionBody = Annotated[dict[str, Any], Depends(json_object_body)]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Invalid definition: the message names the offending field, e.g. "
                          "`conditions[2].event.window.from`"},
     403: {"description": "Bad or missing auth-token"},
 }
+_BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    413: {"description": "The body is over the request limit (500 KB unless configured otherwise)"},
+    415: {"description": "The body is not declared `application/json`, or has a Content-Encoding other than gzip"},
+}
+
+
+def _openapi_body(example: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` stating the JSON object body a route reads through `DefinitionBody`."""
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object"}, "examples": {"example": {"value": example}}}}}}
 
 
 def _parse(body: dict[str, Any], kind: Kind) -> Message:
@@ -86,15 +100,14 @@ async def _call(request: Request, workspace: str, method: str, **fields: Any) ->
 
 def _add_crud(kind: Kind) -> None:
     """POST/GET `/{path}` and GET/PUT/DELETE `/{path}/{id}` for one kind of definition."""
-    body_type = Annotated[dict[str, Any], Body(openapi_examples={"example": {"value": kind.example}})]
     answer = {"content": {"application/json": {"example": {**kind.example, **_STORED}}}}
     a = "an" if kind.label[0] in "aeiou" else "a"
 
     @router.post(f"/{kind.path}", status_code=201, tags=[kind.path], operation_id=f"create_{kind.field}",
                  summary=f"Create {a} {kind.label} and start computing it",
-                 responses={201: {"description": f"The {kind.label}, status building", **answer}, **_ERRORS,
-                            409: {"description": "The name is taken"}})
-    async def create(request: Request, workspace: Workspace, body: body_type) -> dict[str, Any]:
+                 responses={201: {"description": f"The {kind.label}, status building", **answer}, **_BODY_ERRORS,
+                            409: {"description": "The name is taken"}}, openapi_extra=_openapi_body(kind.example))
+    async def create(request: Request, workspace: Workspace, body: DefinitionBody) -> dict[str, Any]:
         reply = await _call(request, workspace, f"Create{kind.rpc}", **{kind.field: _parse(body, kind)})
         return to_dict(getattr(reply, kind.field))
 
@@ -115,10 +128,10 @@ def _add_crud(kind: Kind) -> None:
 
     @router.put(f"/{kind.path}/{{id}}", tags=[kind.path], operation_id=f"update_{kind.field}",
                 summary=f"Replace {a} {kind.label}'s whole definition and recompute it",
-                responses={200: answer, **_ERRORS, 404: {"description": f"No such {kind.label}"},
-                           409: {"description": "The new name is taken"}})
+                responses={200: answer, **_BODY_ERRORS, 404: {"description": f"No such {kind.label}"},
+                           409: {"description": "The new name is taken"}}, openapi_extra=_openapi_body(kind.example))
     async def update(request: Request, workspace: Workspace, definition_id: DefinitionId,
-                     body: body_type) -> dict[str, Any]:
+                     body: DefinitionBody) -> dict[str, Any]:
         reply = await _call(request, workspace, f"Update{kind.rpc}", id=definition_id,
                             **{kind.field: _parse(body, kind)})
         return to_dict(getattr(reply, kind.field))
@@ -134,12 +147,9 @@ def _add_crud(kind: Kind) -> None:
 @router.post("/audiences/preview", tags=["audiences"], operation_id="preview_audience",
              summary="Count the profiles an unsaved audience matches now, with a sample of their ids",
              responses={200: {"content": {"application/json": {"example": {"size": 2, "sample": [
-                 "4c90b9cf-5e4d-4689-ba57-b0f3e7c813fe", "9a1d4c1e-0f57-4a43-a0a4-1c1b5a3c2e77"]}}}}, **_ERRORS})
-async def preview(
-    request: Request,
-    workspace: Workspace,
-    body: Annotated[dict[str, Any], Body(openapi_examples={"example": {"value": AUDIENCE_EXAMPLE}})],
-) -> dict[str, Any]:
+                 "4c90b9cf-5e4d-4689-ba57-b0f3e7c813fe", "9a1d4c1e-0f57-4a43-a0a4-1c1b5a3c2e77"]}}}}, **_BODY_ERRORS},
+             openapi_extra=_openapi_body(AUDIENCE_EXAMPLE))
+async def preview(request: Request, workspace: Workspace, body: DefinitionBody) -> dict[str, Any]:
     reply = await _call(request, workspace, "PreviewAudience", audience=_parse(body, AUDIENCES))
     return {"size": reply.size, "sample": list(reply.sample)}
 

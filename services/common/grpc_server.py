@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
@@ -29,7 +30,7 @@ from services.common.errors import (
 from services.common.lifecycle import stop_requested
 from services.common.settings import ServiceSettings
 from services.common.store import Store
-from services.common.tenancy import WORKSPACE_METADATA_KEY
+from services.common.tenancy import WORKSPACE_METADATA_KEY, parse_workspace
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,15 @@ _SERVER_OPTIONS = [("grpc.max_connection_age_ms", 300_000), ("grpc.max_connectio
 
 
 def workspace_of(context: grpc.aio.ServicerContext) -> str:
-    """The workspace this call acts for, from its metadata; every store query is scoped by it."""
+    """The workspace this call acts for, from its metadata; every store query is scoped by it. A name that is not
+    one (`client/account/brand`) is refused before anything is read or written under it."""
     for key, value in context.invocation_metadata() or ():
         if key == WORKSPACE_METADATA_KEY and value:
-            return value if isinstance(value, str) else value.decode()
+            name = value if isinstance(value, str) else value.decode()
+            try:
+                return parse_workspace(name)
+            except ValidationError as error:
+                raise UnauthenticatedError(f"{WORKSPACE_METADATA_KEY} metadata names no workspace: {error}") from None
     raise UnauthenticatedError(f"missing {WORKSPACE_METADATA_KEY} metadata: say which workspace the call is for")
 
 
@@ -108,6 +114,52 @@ async def _abort(context: grpc.aio.ServicerContext, error: Exception) -> None:
     await context.abort(_CODES.get(type(error), grpc.StatusCode.FAILED_PRECONDITION), str(error))
 
 
+@dataclass(frozen=True)
+class _Undecodable:
+    """What a request's bytes were when they are not its message: the reason, for the handler to answer."""
+
+    reason: str
+
+
+class RefuseUndecodable(grpc.aio.ServerInterceptor):
+    """A request whose bytes do not decode as its message is answered INVALID_ARGUMENT (gRPC's own answer would
+    be UNKNOWN, which says the server failed). Unary requests only: every RPC of ours takes one message."""
+
+    async def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.request_streaming or handler.request_deserializer is None:
+            return handler
+        decode, method = handler.request_deserializer, details.method
+
+        def lenient(data: bytes) -> Any:
+            try:
+                return decode(data)
+            except DecodeError as error:
+                return _Undecodable(str(error))
+
+        async def refuse(context: grpc.aio.ServicerContext, request: _Undecodable) -> None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"the request to {method} is not its protobuf message: {request.reason}")
+
+        async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            if isinstance(request, _Undecodable):
+                await refuse(context, request)
+            return await handler.unary_unary(request, context)
+
+        async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            if isinstance(request, _Undecodable):
+                await refuse(context, request)
+            async for reply in handler.unary_stream(request, context):
+                yield reply
+
+        if handler.response_streaming:
+            return handler._replace(request_deserializer=lenient, unary_stream=stream)
+        return handler._replace(request_deserializer=lenient, unary_unary=unary)
+
+
 class Background(Protocol):
     """Work that runs beside the server (schedulers, workers): started after it, stopped before it."""
 
@@ -132,7 +184,7 @@ async def serve(
     registrations: Sequence[Registration],
     background: Sequence[Background] = (),
 ) -> None:
-    server = grpc.aio.server(options=_SERVER_OPTIONS)
+    server = grpc.aio.server(options=_SERVER_OPTIONS, interceptors=[RefuseUndecodable()])
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     for registration in registrations:

@@ -50,6 +50,15 @@ def to_dict(message: Message) -> dict[str, Any]:
     return normalize(json_format.MessageToDict(message, preserving_proto_field_name=True))
 
 
+def parse_message(message: Message) -> dict[str, Any]:
+    """`to_dict` of a message a caller sent over gRPC, which may hold what JSON cannot (a Timestamp beyond the
+    year 9999, a NaN in a Value): ValidationError naming the first such field's path."""
+    try:
+        return to_dict(message)
+    except (json_format.SerializeToJsonError, ValueError):
+        raise ValidationError(_unwritable(message, "") or "the message cannot be written as JSON") from None
+
+
 def from_document[M: Message](document: dict[str, Any], message: M) -> M:
     """A stored document (public field names, `datetime`s, `None` for absent) as a message."""
     return json_format.ParseDict(_jsonable(document), message)
@@ -113,6 +122,38 @@ def _locate_value(value: Any, field: FieldDescriptor, path: str) -> str | None:
         if nested is not None:
             return f"{path}: {_WELL_KNOWN_EXPECTED.get(nested.full_name, 'is not valid')}"
         return f"{path}: {_EXPECTED.get(field.cpp_type, 'is not valid')}"
+    return None
+
+
+_UNWRITABLE = {
+    "google.protobuf.Timestamp": "must be an instant within the years 1 to 9999 (nanos 0 to 999999999)",
+}
+
+
+def _unwritable(message: Message, path: str) -> str | None:
+    """Where a message holds a value JSON cannot, as `path: reason`; None when it holds none."""
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        here = f"{path}.{field.name}" if path else field.name
+        if _is_map(field):
+            items = [(f"{here}.{key}", item) for key, item in value.items()]
+        elif field.is_repeated:
+            items = [(f"{here}[{i}]", item) for i, item in enumerate(value)]
+        else:
+            items = [(here, value)]
+        for where, item in items:
+            if not isinstance(item, Message):  # a map of scalars
+                continue
+            kind = item.DESCRIPTOR.full_name
+            if not kind.startswith("google.protobuf."):
+                if found := _unwritable(item, where):
+                    return found
+                continue
+            try:
+                json_format.MessageToDict(item)
+            except (json_format.SerializeToJsonError, ValueError):
+                return f"{where}: {_UNWRITABLE.get(kind, 'must hold only finite numbers (not NaN or Infinity)')}"
     return None
 
 

@@ -22,8 +22,26 @@ def normalize(value: Any) -> Any:
     return value
 
 
+def _python(value: struct_pb2.Value) -> Any:
+    """A Value as Python, walked by hand rather than through json_format, which refuses NaN and Infinity: a
+    caller may send them over gRPC, and the service that reads them says what is wrong with them."""
+    match value.WhichOneof("kind"):
+        case "struct_value":
+            return {k: _python(v) for k, v in value.struct_value.fields.items()}
+        case "list_value":
+            return [_python(v) for v in value.list_value.values]
+        case "number_value":
+            return value.number_value
+        case "string_value":
+            return value.string_value
+        case "bool_value":
+            return value.bool_value
+        case _:
+            return None
+
+
 def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return normalize(json_format.MessageToDict(struct))
+    return normalize({k: _python(v) for k, v in struct.fields.items()})
 
 
 def dict_to_struct(data: dict[str, Any]) -> struct_pb2.Struct:
@@ -33,7 +51,7 @@ def dict_to_struct(data: dict[str, Any]) -> struct_pb2.Struct:
 
 
 def value_to_python(value: struct_pb2.Value) -> Any:
-    return normalize(json_format.MessageToDict(value))
+    return normalize(_python(value))
 
 
 def python_to_value(data: Any) -> struct_pb2.Value:

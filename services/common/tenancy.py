@@ -33,7 +33,8 @@ def workspace_name(client: str, account: str, brand: str) -> str:
 
 
 def parse_workspace(text: str) -> str:
-    """A workspace name as written in one piece (`client/account/BRAND`), checked part by part."""
+    """A workspace name written in one piece (`client/account/BRAND`, as it travels in metadata), checked part by
+    part as `workspace_name` does."""
     parts = text.split("/")
     if len(parts) != 3:
         raise ValidationError(f"workspace {text!r} must be client/account/BRAND, e.g. intilery/marketing/MARKETING")

@@ -1,12 +1,14 @@
 """Tracking messages (Segment spec) as they arrive, and the rules that make one acceptable."""
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.common.errors import ValidationError
+from services.common.identifiers import id_problem
 
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # Keys from senders become field paths in the store: `$` would be an operator, `.` a path step, NUL invalid.
@@ -15,9 +17,6 @@ _BAD_KEY = re.compile(r"^\$|[.\x00]")
 # profile does not collect every "anonymous" visitor.
 _NO_ID = re.compile(r"^[0-]*$|^(null|undefined|anonymous|none|nil|nan|-1)$", re.IGNORECASE)
 MAX_MESSAGE_BYTES = 32 * 1024
-# Ids become index keys and parts of derived ids: long or control-character ids are mistakes, never people.
-MAX_ID_LENGTH = 512
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Events happened: none before the Unix epoch, and none more than a day ahead of our clock (after skew correction).
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _AHEAD = timedelta(days=1)
@@ -82,21 +81,25 @@ def _email(traits: dict[str, Any], context: dict[str, Any]) -> str:
     context_traits = context.get("traits")
     for source in (traits, context_traits if isinstance(context_traits, dict) else {}):
         email = source.get("email")
-        if isinstance(email, str) and (found := identifier(email.lower())):
+        # An email that could not be an identifier stays a trait: it names nobody.
+        if isinstance(email, str) and (found := identifier(email.lower())) and not id_problem(found):
             return found
     return ""
 
 
-def check_keys(value: Any, path: str) -> None:
-    """Reject keys that would be read as store operators or paths, anywhere in a nested value."""
+def check_value(value: Any, path: str) -> None:
+    """Reject, anywhere in a nested value, keys that would be read as store operators or paths, and numbers that
+    JSON cannot hold (NaN and Infinity, which a gRPC caller can send in a Struct)."""
     if isinstance(value, dict):
         for key, item in value.items():
             if not key or _BAD_KEY.search(key):
                 raise ValidationError(f"{path}: key {key!r} must be non-empty, not start with '$' and hold no '.' or NUL")
-            check_keys(item, f"{path}.{key}")
+            check_value(item, f"{path}.{key}")
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            check_keys(item, f"{path}[{i}]")
+            check_value(item, f"{path}[{i}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(f"{path}: {value} is not a JSON number")
 
 
 def parse_instant(text: str, name: str) -> datetime | None:
@@ -113,10 +116,8 @@ def parse_instant(text: str, name: str) -> datetime | None:
 def _check_ids(raw: RawMessage) -> None:
     for name, value in (("messageId", raw.message_id), ("userId", raw.user_id), ("anonymousId", raw.anonymous_id),
                         ("groupId", raw.group_id), ("previousId", raw.previous_id)):
-        if len(value) > MAX_ID_LENGTH:
-            raise ValidationError(f"{name} may be at most {MAX_ID_LENGTH} characters, not {len(value)}")
-        if _CONTROL.search(value):
-            raise ValidationError(f"{name} must not hold control characters")
+        if problem := id_problem(value):
+            raise ValidationError(f"{name} {problem}")
 
 
 def validate(raw: RawMessage, received_at: datetime) -> TrackingMessage:
@@ -137,7 +138,7 @@ def validate(raw: RawMessage, received_at: datetime) -> TrackingMessage:
     if raw.type == "alias" and not (previous_id and user_id):
         raise ValidationError("an alias call needs both userId and previousId")
     for name in ("properties", "traits", "context"):
-        check_keys(getattr(raw, name), name)
+        check_value(getattr(raw, name), name)
     timestamp = parse_instant(raw.timestamp, "timestamp")
     sent_at = parse_instant(raw.sent_at, "sentAt")
     original = parse_instant(raw.original_timestamp, "originalTimestamp")

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
+from services.common.cursors import encode_cursor
 from services.common.errors import ValidationError
 from services.common.store import Store, chunks
 from services.profile.paging import (
     TimePosition,
-    encode_scroll,
     from_millis,
     resume_scroll,
     resumed_size,
@@ -139,7 +139,7 @@ class Events:
         docs, last = await time_page(
             self.store.events, [{"workspace": workspace, "profile_id": {"$in": sorted(owners)}}, *query.conditions()],
             "timestamp", query.descending, size, after)
-        scroll = encode_scroll("events", {"profile": bound, "query": query.to_state(), "after": last.to_state(),
+        scroll = encode_cursor("events", {"profile": bound, "query": query.to_state(), "after": last.to_state(),
                                           "size": size}) if last else ""
         return [event_view(doc, owners[doc["profile_id"]]) for doc in docs], scroll
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.common.cursors import encode_cursor
 from services.common.store import Store
-from services.profile.paging import TimePosition, encode_scroll, resume_scroll, resumed_size, time_page
+from services.profile.paging import TimePosition, resume_scroll, resumed_size, time_page
 from services.profile.profiles import Profiles, identifier_key
 
 DEFAULT_SIZE = 10
@@ -42,7 +43,7 @@ class History:
         docs, last = await time_page(self.store.membership_log,
                                      [{"workspace": workspace, "profile_id": {"$in": owners}}],
                                      "at", True, size, after)
-        scroll = encode_scroll("history", {"profile": bound, "after": last.to_state(), "size": size}) if last else ""
+        scroll = encode_cursor("history", {"profile": bound, "after": last.to_state(), "size": size}) if last else ""
         return [_change(doc) for doc in docs], scroll
 
 

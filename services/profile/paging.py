@@ -2,19 +2,17 @@
 
 A scroll id names the position after the last item served (a sort key such as `(timestamp, _id)`), never an
 offset: an item stored between two pages then cannot shift the next page, so no item present when the scroll
-began is served twice or skipped. It is base64url of a small JSON document, opaque to callers; it tells which
-listing it belongs to, so a scroll id of one listing handed to another is refused rather than misread.
+began is served twice or skipped. It is a cursor (`services.common.cursors`): opaque, and refused by any listing
+but the one that issued it.
 """
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
+from services.common.cursors import decode_cursor
 from services.common.errors import ValidationError
 
 MAX_SIZE = 100
@@ -39,22 +37,9 @@ def resumed_size(size: int, state: dict[str, Any] | None, default: int) -> int:
     return page_size(size, default)
 
 
-def encode_scroll(listing: str, state: dict[str, Any]) -> str:
-    data = json.dumps({"l": listing, **state}, separators=(",", ":"), sort_keys=True).encode()
-    # URL-safe and unpadded: a scroll id goes into query strings as is.
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
 def decode_scroll(listing: str, scroll_id: str) -> dict[str, Any]:
-    """The state a scroll id of `listing` carries; ValidationError for anything else."""
-    try:
-        padded = scroll_id + "=" * (-len(scroll_id) % 4)
-        state = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, UnicodeEncodeError, binascii.Error):
-        state = None
-    if not isinstance(state, dict) or state.pop("l", None) != listing:
-        raise ValidationError(f"scrollId is not one this listing issued ({listing})")
-    return state
+    """The state a scroll id of `listing` carries (the Profile API calls its cursors scroll ids)."""
+    return decode_cursor(listing, scroll_id, "scrollId")
 
 
 def resume_scroll(listing: str, scroll_id: str, profile: str) -> dict[str, Any] | None:
@@ -75,7 +60,10 @@ def to_millis(instant: datetime) -> int:
 def from_millis(millis: Any) -> datetime:
     if not isinstance(millis, int) or isinstance(millis, bool):
         raise ValidationError("scrollId is damaged (its position is not an instant)")
-    return _EPOCH + timedelta(milliseconds=millis)
+    try:
+        return _EPOCH + timedelta(milliseconds=millis)
+    except OverflowError:  # beyond the years 1 to 9999: no scroll id we issue holds one
+        raise ValidationError("scrollId is damaged (its position is not an instant)") from None
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 
+from services.common.cursors import encode_cursor
 from services.common.errors import NotFoundError, ValidationError
+from services.common.identifiers import id_problem
 from services.common.store import Store
 from services.profile.names import DefinitionNames
-from services.profile.paging import decode_scroll, encode_scroll, resumed_size
+from services.profile.paging import decode_scroll, resumed_size
 
 # Identifier type -> the profile field that holds it.
 ID_FIELDS = {"id": "_id", "userId": "user_id", "anonymousId": "anonymous_ids", "email": "emails"}
@@ -49,6 +51,8 @@ def parse_identifier(identifier: str) -> tuple[str, str]:
         raise ValidationError("ProfileID must be in format of id_type:id")
     if kind not in ID_FIELDS:
         raise ValidationError(f"id_type must be one of {', '.join(ID_FIELDS)}, not {kind!r}")
+    if problem := id_problem(value):
+        raise ValidationError(f"{kind} {problem}")
     return ID_FIELDS[kind], value.lower() if kind == "email" else value
 
 
@@ -127,7 +131,7 @@ class Profiles:
         docs = await self.store.profiles.find(query).sort("_id", 1).limit(size + 1).to_list(size + 1)
         more = len(docs) > size
         docs = docs[:size]
-        next_scroll = encode_scroll("profiles", {"after": docs[-1]["_id"], "size": size}) if more else ""
+        next_scroll = encode_cursor("profiles", {"after": docs[-1]["_id"], "size": size}) if more else ""
         return await self.views(workspace, docs), next_scroll
 
     async def views(self, workspace: str, docs: Sequence[Doc]) -> list[ProfileView]:

@@ -9,6 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from cdp.common.v1 import common_pb2
 from cdp.profile.v1 import profile_pb2, profile_pb2_grpc
+from services.common.errors import ValidationError
 from services.common.grpc_server import rpc, workspace_of
 from services.common.structs import dict_to_struct
 from services.profile.events import Events, EventQuery, EventView
@@ -31,7 +32,12 @@ def _timestamp(value: datetime | None) -> Timestamp | None:
 
 def _datetime(message: Any, name: str) -> datetime | None:
     """A Timestamp field as an aware datetime, None when unset."""
-    return getattr(message, name).ToDatetime(tzinfo=UTC) if message.HasField(name) else None
+    if not message.HasField(name):
+        return None
+    try:
+        return getattr(message, name).ToDatetime(tzinfo=UTC)
+    except ValueError as error:  # seconds beyond the years 1 to 9999, or nanos out of range
+        raise ValidationError(f"{name}: {error}") from None
 
 
 def _iso(value: datetime | None) -> str:

@@ -7,6 +7,7 @@ audience and computed trait it names must exist, and audiences must not refer to
 from typing import Any, ClassVar, Protocol
 
 from services.common.clock import Clock, utc_now
+from services.common.cursors import decode_cursor, encode_cursor
 from services.common.errors import ValidationError
 from services.common.store import Store
 from services.segmentation.definition_store import BackfillQueue, Definitions, Kind, audience_references
@@ -22,7 +23,7 @@ class AudienceEngine(Protocol):
 
     async def preview(self, workspace: str, audience: dict[str, Any], sample: int = 10) -> tuple[int, list[str]]: ...
 
-    async def members(self, workspace: str, audience_id: str, limit: int, cursor: str) -> tuple[list[str], str]: ...
+    async def members(self, workspace: str, audience_id: str, limit: int, after: str) -> tuple[list[str], str]: ...
 
 
 class Audiences(Definitions):
@@ -42,12 +43,21 @@ class Audiences(Definitions):
         return await self.engine.preview(workspace, fields, PREVIEW_SAMPLE)
 
     async def members(self, workspace: str, audience_id: str, limit: int, cursor: str) -> tuple[list[str], str]:
-        """One page of the audience's member ids and the cursor of the next ("" after the last)."""
+        """One page of the audience's member ids and the cursor of the next ("" after the last). A cursor names
+        the last id served and the audience it pages, so one of another audience is refused, not misread."""
         limit = limit or DEFAULT_MEMBERS_PAGE
         if not 1 <= limit <= MAX_MEMBERS_PAGE:
             raise ValidationError(f"limit: must be 1 to {MAX_MEMBERS_PAGE}, not {limit}")
+        after = ""
+        if cursor:
+            state = decode_cursor("members", cursor, "cursor")
+            if state.get("audience") != audience_id:
+                raise ValidationError("cursor was issued for another audience")
+            if not isinstance(after := state.get("after"), str) or not after:
+                raise ValidationError("cursor is damaged (it holds no position)")
         await self._find(workspace, audience_id)
-        return await self.engine.members(workspace, audience_id, limit, cursor)
+        ids, last = await self.engine.members(workspace, audience_id, limit, after)
+        return ids, encode_cursor("members", {"audience": audience_id, "after": last}) if last else ""
 
     async def _checked(self, workspace: str, checked: dict[str, Any], own_id: str | None) -> dict[str, Any]:
         fields = {"name": checked["name"], "description": checked.get("description", ""),

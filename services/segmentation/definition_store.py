@@ -21,7 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from services.common.clock import Clock, utc_now
-from services.common.errors import ConflictError, InUseError, NotFoundError
+from services.common.errors import ConflictError, InUseError, NotFoundError, ValidationError
 from services.common.store import Store
 from services.segmentation.definitions import Reference, check_name, references
 
@@ -148,6 +148,8 @@ class Definitions(ABC):
         self.backfills.forget(workspace, self.kind, definition_id)
 
     async def _find(self, workspace: str, definition_id: str) -> dict[str, Any]:
+        if not definition_id:
+            raise ValidationError("id is required: the definition's id, as created")
         doc = await self.collection.find_one({"_id": definition_id, "workspace": workspace})
         if doc is None:
             raise self._missing(definition_id)

@@ -11,10 +11,11 @@ Everything here is pure: checks that need the store (do referenced audiences and
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from services.common.errors import ValidationError
+from services.common.identifiers import CONTROL_CHARACTERS
 
 MODES = ("required", "not_required", "optional")
 OPERATORS = ("eq", "neq", "gt", "gte", "lt", "lte", "contains", "starts_with", "ends_with", "exists", "in",
@@ -27,7 +28,11 @@ KINDS = ("event", "trait", "computed_trait", "audience", "group")
 COMPUTED_KINDS = ("count", "sum", "avg", "min", "max", "most_frequent", "first", "last", "unique_list",
                   "unique_list_count")
 MAX_NAME = 200
+MAX_DESCRIPTION = 2000
 MAX_DEPTH = 5
+# Windows reach back at most this far: every event is after 1970, and a longer span would take the window's start
+# before the year 1, where the engine's date arithmetic overflows. For all time, leave the window out.
+MAX_SPAN = timedelta(days=36525)
 _PATH = re.compile(r"^[^$.\x00][^.\x00]*(\.[^$.\x00][^.\x00]*)*$")
 
 
@@ -40,10 +45,24 @@ def check_name(name: Any, path: str = "name") -> str:
         raise _fail(path, "must not be empty")
     if len(name) > MAX_NAME:
         raise _fail(path, f"must be at most {MAX_NAME} characters")
+    # Names are shown and referred to: a control character in one is a mistake (or hides one).
+    if CONTROL_CHARACTERS.search(name):
+        raise _fail(path, "must not hold control characters (tabs, line breaks, NUL, ...)")
     return name.strip()
 
 
+def _check_description(definition: dict[str, Any]) -> str:
+    description = definition.get("description") or ""
+    if not isinstance(description, str):
+        raise _fail("description", "must be a string")
+    if len(description) > MAX_DESCRIPTION:
+        raise _fail("description", f"must be at most {MAX_DESCRIPTION} characters, not {len(description)}")
+    return description
+
+
 def _one_of(value: Any, allowed: tuple[str, ...], path: str) -> None:
+    if value is None or value == "":
+        raise _fail(path, f"is required: one of {', '.join(allowed)}")
     if value not in allowed:
         raise _fail(path, f"must be one of {', '.join(allowed)}, not {value!r}")
 
@@ -53,6 +72,10 @@ def _check_path(value: Any, path: str) -> None:
         raise _fail(path, "must be a dotted path of non-empty keys that do not start with '$'")
 
 
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
 def _check_operand(op: str, value: Any, present: bool, path: str) -> None:
     if op == "exists":
         if present and not isinstance(value, bool):
@@ -60,21 +83,36 @@ def _check_operand(op: str, value: Any, present: bool, path: str) -> None:
         return
     if not present or value is None:
         raise _fail(path, f"{op} needs a value")
-    if op == "in" and not isinstance(value, list):
-        raise _fail(path, "in needs a list of values")
-    if op in ("contains", "starts_with", "ends_with") and not isinstance(value, str):
+    if op == "in":
+        if not isinstance(value, list):
+            raise _fail(path, "in needs a list of values")
+        # As for eq: an object or a list never equals a value (values.py), so one in the list is a mistake.
+        for i, item in enumerate(value):
+            if not _is_scalar(item):
+                raise _fail(f"{path}[{i}]", "must be a string, a number or a boolean")
+    elif op in ("contains", "starts_with", "ends_with") and not isinstance(value, str):
         raise _fail(path, f"{op} needs a string")
-    if op in ("gt", "gte", "lt", "lte") and not isinstance(value, int | float | str):
+    elif op in ("gt", "gte", "lt", "lte") and not isinstance(value, int | float | str):
         raise _fail(path, f"{op} needs a number or a string")
-    if op in ("before", "after"):
+    elif op in ("before", "after"):
         _check_instant(value, path)
+    elif not _is_scalar(value):
+        raise _fail(path, f"{op} needs a string, a number or a boolean, not an object or a list")
 
 
 def _check_instant(value: Any, path: str) -> datetime:
+    """The instant a definition names (an ISO-8601 string; UTC without a zone), in UTC."""
+    if value is None or value == "":
+        raise _fail(path, "is required: an ISO-8601 date-time, e.g. 2026-01-01T00:00:00Z")
+    if not isinstance(value, str):
+        raise _fail(path, f"{value!r} is not an ISO-8601 date-time string")
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return instant.astimezone(UTC) if instant.tzinfo else instant.replace(tzinfo=UTC)
     except ValueError:
         raise _fail(path, f"{value!r} is not an ISO-8601 date-time") from None
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-14:00, past the last instant in UTC
+        raise _fail(path, f"{value!r} is out of range: in UTC it must fall within the years 1 to 9999") from None
 
 
 def _check_test(test: dict[str, Any], key: str, path: str) -> None:
@@ -90,6 +128,10 @@ def _check_span(span: Any, path: str) -> None:
     if not isinstance(amount, int) or amount <= 0:
         raise _fail(f"{path}.amount", "must be a positive whole number")
     _one_of(span.get("unit"), UNITS, f"{path}.unit")
+    if span_seconds(span) > MAX_SPAN.total_seconds():
+        most = int(MAX_SPAN.total_seconds()) // _SPAN_SECONDS[span["unit"]]
+        raise _fail(f"{path}.amount", f"must be at most {most} {span['unit']} (100 years); "
+                                      "leave the window out for all time")
 
 
 _SPAN_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
@@ -168,11 +210,12 @@ def check_audience(definition: dict[str, Any], require_name: bool = True) -> dic
     `require_name=False` is for previews of unsaved drafts: a missing name is then `""`, which nothing can refer to.
     """
     name = check_name(definition.get("name")) if require_name or definition.get("name") else ""
+    description = _check_description(definition)
     check_conditions(definition.get("conditions", []))
     for reference in references(definition["conditions"]):
         if reference.kind == "audience" and reference.name == name:
             raise _fail(reference.path, f"audience {name!r} cannot refer to itself")
-    return {**definition, "name": name}
+    return {**definition, "name": name, "description": description}
 
 
 def check_computed_trait(definition: dict[str, Any]) -> dict[str, Any]:
@@ -193,7 +236,7 @@ def check_computed_trait(definition: dict[str, Any]) -> dict[str, Any]:
     window = definition.get("window")
     if window is not None:
         _check_window(window, "window")
-    return {"name": name, "description": definition.get("description", ""), "kind": kind, "property": prop,
+    return {"name": name, "description": _check_description(definition), "kind": kind, "property": prop,
             "event": event, "window": window}
 
 

@@ -196,11 +196,12 @@ class Engine:
         members = sorted(await self.members_now(workspace, audience["conditions"]))
         return len(members), members[:sample]
 
-    async def members(self, workspace: str, audience_id: str, limit: int, cursor: str) -> tuple[list[str], str]:
-        """A page of an audience's stored members in profile id order; the cursor is the last id served."""
+    async def members(self, workspace: str, audience_id: str, limit: int, after: str) -> tuple[list[str], str]:
+        """A page of an audience's stored members in profile id order, after the id `after` (from the first when
+        empty), and the last id served when more remain ("" at the end)."""
         query: dict[str, Any] = {"workspace": workspace, "audiences": audience_id}
-        if cursor:
-            query["_id"] = {"$gt": cursor}
+        if after:
+            query["_id"] = {"$gt": after}
         page = [d["_id"] async for d in
                 self.store.profile_state.find(query, {"_id": 1}).sort("_id", 1).limit(limit + 1)]
         return page[:limit], (page[limit - 1] if len(page) > limit else "")

@@ -11,7 +11,7 @@ import base64
 import binascii
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.common.clock import Clock, utc_now
@@ -29,11 +29,16 @@ class Position:
 
     @classmethod
     def decode(cls, text: str) -> "Position":
+        """A position this stream encoded; anything else (another cursor, a forgery without a zone or out of the
+        store's range of instants) is refused, not misread."""
         try:
-            at, _, entry = base64.urlsafe_b64decode(text.encode()).decode().partition("|")
-            return cls(datetime.fromisoformat(at), entry)
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise ValidationError(f"after: {text!r} is not a position from this stream") from None
+            at, bar, entry = base64.urlsafe_b64decode(text.encode()).decode().partition("|")
+            instant = datetime.fromisoformat(at)
+            if bar and instant.tzinfo is not None:
+                return cls(instant.astimezone(UTC), entry)
+        except (ValueError, OverflowError, binascii.Error, UnicodeError):
+            pass
+        raise ValidationError(f"after: {text!r} is not a position from this stream")
 
 
 class Follower:

@@ -14,7 +14,7 @@ from cdp.segmentation.v1 import segmentation_pb2 as pb
 from cdp.segmentation.v1 import segmentation_pb2_grpc
 from services.common.errors import ValidationError
 from services.common.grpc_server import rpc, rpc_stream, workspace_of
-from services.common.proto_json import from_document, to_dict
+from services.common.proto_json import from_document, parse_message
 from services.segmentation.audiences import Audiences
 from services.segmentation.computed_traits_store import ComputedTraits
 from services.segmentation.definition_store import Definitions
@@ -25,7 +25,7 @@ _SET_BY_SERVICE = ("id", "status", "version", "created_at", "updated_at")
 
 def definition(message: Message) -> dict[str, Any]:
     """A definition as sent, in its public JSON shape, without the fields the service sets."""
-    return {k: v for k, v in to_dict(message).items() if k not in _SET_BY_SERVICE}
+    return {k: v for k, v in parse_message(message).items() if k not in _SET_BY_SERVICE}
 
 
 type GetRequest = pb.GetAudienceRequest | pb.GetComputedTraitRequest

@@ -16,7 +16,7 @@ import pytest
 
 from services.common.store import Store
 from tests.conftest import Tenant
-from tests.integration.conftest import basic, nothing_written
+from tests.integration.conftest import basic, deep, nothing_written
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,6 @@ class Case:
 
     def content(self) -> bytes:
         return self.body if isinstance(self.body, bytes) else json.dumps(self.body).encode()
-
-
-def deep(levels: int) -> Any:
-    value: Any = 1
-    for _ in range(levels):
-        value = {"x": value}
-    return value
 
 
 T = {"userId": "u1", "event": "Clicked"}  # a valid track body, for cases that break something else

@@ -58,7 +58,7 @@ def _with(path: list[Any], value: Any) -> dict[str, Any]:
         (["window"], {"kind": "relative", "from": {"amount": 1, "unit": "days"}}, "window.to: is required"),
         (["window"], {"kind": "absolute", "start": "2026-02-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"},
          "window: start must be before end"),
-        (["window"], {"kind": "before"}, "window.at: None is not an ISO-8601"),
+        (["window"], {"kind": "before"}, "window.at: is required: an ISO-8601 date-time"),
     ],
 )
 def test_invalid_computed_traits_name_the_field(path: list[Any], value: Any, error: str) -> None:

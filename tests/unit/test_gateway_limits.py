@@ -8,9 +8,24 @@ import pytest
 from starlette.requests import Request
 
 from gateway.errors import ApiError
-from gateway.limits import Limits, check_message, deeper_than, message_size, parse_json, read_body
+from gateway.limits import (
+    Limits,
+    check_message,
+    deeper_than,
+    json_object_body,
+    message_size,
+    parse_json,
+    read_body,
+)
 
 LIMITS = Limits(message_bytes=1024, request_bytes=4096, batch_messages=10, nesting_depth=5)
+
+
+class _App:
+    """What the readers need of the app: its limits."""
+
+    def __init__(self) -> None:
+        self.state = type("State", (), {"limits": LIMITS})()
 
 
 def request(body: bytes, headers: dict[str, str] | None = None, chunk: int = 1000) -> Request:
@@ -22,7 +37,7 @@ def request(body: bytes, headers: dict[str, str] | None = None, chunk: int = 100
         return messages.pop(0)
 
     raw_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    return Request({"type": "http", "method": "POST", "path": "/", "headers": raw_headers}, receive)
+    return Request({"type": "http", "method": "POST", "path": "/", "headers": raw_headers, "app": _App()}, receive)
 
 
 async def refused(body: bytes, headers: dict[str, str] | None = None) -> ApiError:
@@ -84,6 +99,7 @@ async def test_bad_encodings(body: bytes, headers: dict[str, str], status: int, 
         (b'{"a": NaN}', "NaN is not a JSON number"),
         (b'{"a": Infinity}', "Infinity"),
         (b'{"a": "\xff"}', "not valid JSON"),
+        ('{"a": 1}'.encode("utf-16"), "it is not UTF-8"),
         (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ],
 )
@@ -91,6 +107,34 @@ def test_strict_json(body: bytes, words: str) -> None:
     with pytest.raises(ApiError) as caught:
         parse_json(body)
     assert caught.value.status == 400 and words in caught.value.message, caught.value.message
+
+
+@pytest.mark.parametrize("content_type", [None, "application/json", "Application/JSON; charset=UTF-8",
+                                          "application/merge-patch+json", 'application/json; charset="utf8"'])
+async def test_json_only_bodies_take_json(content_type: str | None) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    assert await json_object_body(request(b'{"name": "a"}', headers)) == {"name": "a"}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "words"),
+    [
+        (b'{"a": 1}', "text/plain", 415, "'text/plain' is not supported"),
+        (b"a=1", "application/x-www-form-urlencoded", 415, "send application/json"),
+        (b'{"a": 1}', "application/json; charset=latin-1", 415, "in UTF-8"),
+        (b"[]", "application/json", 400, "must be a JSON object, not an array"),
+        (b'{"a": "\\ud800"}', "application/json", 400, "lone surrogate"),
+        (b'{"a": [[[[[[1]]]]]]}', "application/json", 400, "more than 5 levels"),
+    ],
+)
+async def test_json_only_bodies_refuse(body: bytes, content_type: str, status: int, words: str) -> None:
+    with pytest.raises(ApiError) as caught:
+        await json_object_body(request(body, {"content-type": content_type}))
+    assert (caught.value.status, words in caught.value.message) == (status, True), caught.value.message
+
+
+def test_a_utf8_byte_order_mark_is_allowed() -> None:
+    assert parse_json(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}
 
 
 def test_message_size_is_compact_utf8_json() -> None:

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.common.errors import ValidationError
-from services.ingest.messages import RawMessage, check_keys, corrected_timestamp, parse_instant, validate
+from services.ingest.messages import RawMessage, check_value, corrected_timestamp, parse_instant, validate
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -32,6 +32,9 @@ def test_identify_with_user_id_is_valid_and_defaults_to_arrival_time() -> None:
         (RawMessage(type="identify", user_id="u", traits={"$set": 1}), "traits: key '$set'"),
         (RawMessage(type="track", user_id="u", event="E", properties={"a": {"b.c": 1}}), "properties.a: key 'b.c'"),
         (RawMessage(type="track", user_id="u", event="E", context={"l": [{"\x00": 1}]}), "context.l[0]: key"),
+        (RawMessage(type="track", user_id="u", event="E", properties={"p": [1, float("nan")]}),
+         "properties.p[1]: nan is not a JSON number"),
+        (RawMessage(type="identify", user_id="u", traits={"t": float("inf")}), "traits.t: inf is not a JSON number"),
     ],
 )
 def test_invalid_messages_say_why(raw: RawMessage, error: str) -> None:
@@ -40,7 +43,7 @@ def test_invalid_messages_say_why(raw: RawMessage, error: str) -> None:
 
 
 def test_keys_may_hold_dollars_and_unicode_inside() -> None:
-    check_keys({"price$": 1, "naïve": {"ok": [1, {"fine": True}]}}, "properties")
+    check_value({"price$": 1, "naïve": {"ok": [1, {"fine": True}]}}, "properties")
 
 
 def test_email_comes_from_traits_or_context_traits_lower_cased() -> None:
@@ -48,6 +51,8 @@ def test_email_comes_from_traits_or_context_traits_lower_cased() -> None:
     ctx = RawMessage(type="track", user_id="u", event="E", context={"traits": {"email": "A@B.C"}})
     assert validate(ctx, NOW).email == "a@b.c"
     assert validate(RawMessage(type="identify", user_id="u", traits={"email": 5}), NOW).email == ""
+    # An email that could not be an identifier stays a trait, as a Profile API lookup of it would be refused.
+    assert validate(RawMessage(type="identify", user_id="u", traits={"email": "a\tb@c.d"}), NOW).email == ""
 
 
 def test_clock_skew_is_corrected_from_sent_at() -> None:

@@ -4,12 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.common.cursors import encode_cursor
 from services.common.errors import ValidationError
 from services.profile.events import EventQuery, action
 from services.profile.paging import (
     TimePosition,
     decode_scroll,
-    encode_scroll,
+    from_millis,
     page_size,
     resume_scroll,
     resumed_size,
@@ -21,19 +22,25 @@ T = datetime(2026, 1, 1, 12, 30, 15, 123000, tzinfo=UTC)
 
 def test_scroll_ids_round_trip_and_are_url_safe() -> None:
     state = {"after": [1, "a/b+c"], "query": {"include": ["Order Completed"] * 5}}
-    scroll = encode_scroll("events", state)
+    scroll = encode_cursor("events", state)
     assert set(scroll) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
     assert decode_scroll("events", scroll) == state
 
 
-@pytest.mark.parametrize("scroll", ["", "!!!", "e30", encode_scroll("profiles", {}), "4pyT", "bnVsbA"])
+@pytest.mark.parametrize("scroll", ["", "!!!", "e30", encode_cursor("profiles", {}), "4pyT", "bnVsbA"])
 def test_foreign_or_damaged_scroll_ids_are_refused(scroll: str) -> None:
     with pytest.raises(ValidationError, match="scrollId"):
         decode_scroll("events", scroll)
 
 
+@pytest.mark.parametrize("millis", [10**30, -(10**30), 1.5, True, "0"])
+def test_positions_beyond_any_instant_are_damaged_scroll_ids(millis: object) -> None:
+    with pytest.raises(ValidationError, match="scrollId is damaged"):
+        from_millis(millis)
+
+
 def test_a_scroll_id_is_bound_to_its_profile() -> None:
-    scroll = encode_scroll("history", {"profile": identifier_key("email:A@B.com"), "after": [0, "x"]})
+    scroll = encode_cursor("history", {"profile": identifier_key("email:A@B.com"), "after": [0, "x"]})
     assert resume_scroll("history", scroll, identifier_key("email:a@b.COM")) == {"after": [0, "x"]}
     assert resume_scroll("history", "", "anything") is None
     with pytest.raises(ValidationError, match="another profile"):

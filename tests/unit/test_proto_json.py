@@ -4,10 +4,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from google.protobuf import struct_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from cdp.segmentation.v1 import segmentation_pb2 as pb
 from services.common.errors import ValidationError
-from services.common.proto_json import from_document, parse, to_dict
+from services.common.proto_json import from_document, parse, parse_message, to_dict
 
 
 def _event(event: dict[str, Any]) -> dict[str, Any]:
@@ -58,3 +60,15 @@ def test_documents_become_messages_and_back() -> None:
         "id": "i", "name": "orders", "kind": "count", "event": {}, "version": 2,
         "created_at": "2026-12-03T10:00:00.123Z", "updated_at": "2026-12-03T10:00:00.123Z",
         "status": {"state": "building", "progress": 0, "updated_at": "2026-12-03T10:00:00.123Z"}}
+
+
+def test_messages_holding_what_json_cannot_name_the_field() -> None:
+    window = pb.Window(kind="absolute", start=Timestamp(seconds=2**62), end=Timestamp(seconds=1))
+    audience = pb.Audience(name="a", conditions=[pb.Condition(mode="required", event=pb.EventCondition(window=window))])
+    with pytest.raises(ValidationError, match=r"^conditions\[0\]\.event\.window\.start: must be an instant within"):
+        parse_message(audience)
+    nan = pb.Audience(name="a", conditions=[pb.Condition(mode="required", trait=pb.TraitCondition(
+        path="p", op="eq", value=struct_pb2.Value(number_value=float("nan"))))])
+    with pytest.raises(ValidationError, match=r"^conditions\[0\]\.trait\.value: must hold only finite numbers"):
+        parse_message(nan)
+    assert parse_message(pb.Audience(name="a"))["name"] == "a"

@@ -70,6 +70,14 @@ async def test_the_workspace_comes_from_metadata() -> None:
     assert context.code == grpc.StatusCode.UNAUTHENTICATED
 
 
+@pytest.mark.parametrize("name", ["nope", "a/b", "a/b/C/d", "../../x", "$x/b/C", "a//C", "a/b/C\x00"])
+async def test_a_malformed_workspace_is_refused(name: str) -> None:
+    context = Context((("x-cdp-workspace", name),))
+    with pytest.raises(Aborted):
+        await Servicer(None).Call("r", context)
+    assert context.code == grpc.StatusCode.UNAUTHENTICATED and "names no workspace" in context.details
+
+
 async def test_unexpected_errors_are_not_swallowed() -> None:
     with pytest.raises(ZeroDivisionError):
         await Servicer(ZeroDivisionError()).Call("r", Context((("x-cdp-workspace", "a/b/C"),)))

@@ -1,3 +1,5 @@
+import math
+
 from services.common.structs import dict_to_struct, normalize, python_to_value, struct_to_dict, value_to_python
 
 
@@ -14,3 +16,9 @@ def test_numbers_beyond_exact_range_stay_floats() -> None:
 def test_values_round_trip() -> None:
     for value in (3, 1.5, "s", None, [1, "a"], {"k": 2}):
         assert value_to_python(python_to_value(value)) == value
+
+
+def test_numbers_json_cannot_hold_come_through_for_the_services_to_refuse() -> None:
+    struct = dict_to_struct({"a": [float("nan")], "b": {"c": float("-inf")}})
+    found = struct_to_dict(struct)
+    assert math.isnan(found["a"][0]) and found["b"]["c"] == float("-inf")

@@ -165,7 +165,8 @@ class SegmentationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAudienceMembers(self, request, context):
-        """Pages through the ids of an audience's members, in a stable order. NOT_FOUND when there is no such audience.
+        """Pages through the ids of an audience's members, in a stable order. NOT_FOUND when there is no such audience;
+        INVALID_ARGUMENT for a cursor this RPC did not issue for this audience.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
