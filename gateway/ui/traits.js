@@ -1,0 +1,186 @@
+// Computed traits: the list and the editor (every kind), with a preview of values for a few profiles.
+
+import { ApiError } from "./api.js";
+import { failure, pageHeader, profileRows, statusBadge, whileShown, workspaceContext } from "./audiences.js";
+import { ago, debounce, field, fill, formatNumber, formatTime, h, select, show } from "./dom.js";
+import { clearErrors, describeEvents, describeWindow, eventFields, restoreFocus, showError, windowFields } from "./editors.js";
+
+export const TRAIT_KINDS = [
+  ["count", "Event counter"], ["sum", "Sum of a property"], ["avg", "Average of a property"],
+  ["min", "Minimum of a property"], ["max", "Maximum of a property"], ["most_frequent", "Most frequent value"],
+  ["first", "First value"], ["last", "Last value"], ["unique_list", "Unique list of values"],
+  ["unique_list_count", "Count of unique values"],
+];
+const KIND_WORDS = Object.fromEntries(TRAIT_KINDS);
+
+export async function traitList(view, api) {
+  const body = h("tbody");
+  fill(view, pageHeader("Computed traits", h("a", { class: "button", href: "#/traits/new" }, "New computed trait")),
+    h("p", { class: "lead" }, "Values computed per profile from its events, usable in audiences."),
+    h("div", { class: "table-wrap" }, h("table", { class: "list" },
+      h("thead", {}, h("tr", {}, ...["Name", "Kind", "Over", "Status", "Last change"].map((t) => h("th", { scope: "col" }, t)))),
+      body)));
+  async function load() {
+    const { data } = await api.get("computed-traits");
+    if (!data.length) {
+      fill(body, h("tr", {}, h("td", { colspan: "5", class: "empty" }, "No computed traits yet. ",
+        h("a", { href: "#/traits/new" }, "Define the first one"), ".")));
+      return false;
+    }
+    fill(body, data.map((t) => h("tr", {},
+      h("td", {}, h("a", { href: `#/traits/${t.id}` }, t.name)),
+      h("td", {}, KIND_WORDS[t.kind] || t.kind, t.property ? h("span", { class: "sub" }, ` of ${t.property}`) : null),
+      h("td", {}, describeEvents(t.event || {}), t.window ? h("div", { class: "sub" }, describeWindow(t.window)) : null),
+      h("td", {}, statusBadge(t.status)),
+      h("td", { title: formatTime(t.updated_at) }, ago(t.status?.updated_at || t.updated_at)))));
+    return data.some((t) => t.status?.state === "building");
+  }
+  try {
+    if (await load()) whileShown(view, 1000, load);
+  } catch (error) {
+    view.append(failure(error));
+  }
+}
+
+export async function traitEditor(view, api, id) {
+  let loaded;
+  try {
+    loaded = await Promise.all([workspaceContext(api), id ? api.get(`computed-traits/${id}`) : null]);
+  } catch (error) {
+    fill(view, pageHeader("Computed trait"), failure(error));
+    return;
+  }
+  const [workspace, existing] = loaded;
+  const draft = existing
+    ? { name: existing.name, description: existing.description || "", kind: existing.kind, property: existing.property || "",
+      event: existing.event || {}, ...(existing.window ? { window: existing.window } : {}) }
+    : { name: "", description: "", kind: "count", property: "", event: {} };
+
+  const form = h("form", { class: "builder", novalidate: true });
+  const holder = h("div", {});
+  const previewBox = h("div", { class: "preview-body", "aria-live": "polite" });
+  const save = h("button", { type: "submit", disabled: true }, existing ? "Save changes" : "Save computed trait");
+  const formError = h("div", { class: "form-error", role: "alert" });
+  const status = existing ? h("span", {}, statusBadge(existing.status)) : null;
+  let previewed = false;
+  let sequence = 0;
+  const ctx = {
+    ...workspace,
+    localErrors: new Map(),
+    changed: () => { previewed = false; updateSave(); schedulePreview(); },
+    rerender: (key) => { render(); restoreFocus(form, key); ctx.changed(); },
+  };
+
+  function body() {
+    const { property, window, ...rest } = draft;
+    return { ...rest, name: draft.name.trim(), ...(draft.kind === "count" ? {} : { property: property.trim() }),
+      ...(window ? { window } : {}) };
+  }
+
+  function updateSave() { save.disabled = !(previewed && draft.name.trim()); }
+
+  function render() {
+    ctx.localErrors.clear();
+    const name = h("input", { type: "text", value: draft.name, "data-path": "name", autocomplete: "off", placeholder: "e.g. total_revenue",
+      oninput: () => { draft.name = name.value; ctx.changed(); } });
+    const description = h("input", { type: "text", value: draft.description, "data-path": "description", autocomplete: "off",
+      placeholder: "Optional", oninput: () => { draft.description = description.value; } });
+    const kind = select(TRAIT_KINDS, { value: draft.kind, "data-path": "kind", "data-key": "kind",
+      onchange: () => { draft.kind = kind.value; ctx.rerender("kind"); } });
+    const suggestions = h("datalist", { id: "trait-properties" });
+    // The properties seen on the chosen events, as they are when the field is focused (the event may change).
+    const suggest = () => {
+      const paths = new Set();
+      for (const event of workspace.catalog.events) {
+        if (draft.event.name && event.name !== draft.event.name) continue;
+        for (const p of event.properties) paths.add(p.path);
+      }
+      fill(suggestions, [...paths].map((p) => h("option", { value: p })));
+    };
+    suggest();
+    const property = h("input", { type: "text", value: draft.property, list: "trait-properties", autocomplete: "off",
+      "data-path": "property", placeholder: "e.g. revenue", onfocus: suggest,
+      oninput: () => { draft.property = property.value; ctx.changed(); } });
+    fill(holder,
+      h("section", { class: "card" }, h("div", { class: "row" }, field("Name", name, { wide: true }), field("Description", description, { wide: true }))),
+      h("section", { class: "card" }, h("h2", {}, "Value"),
+        h("div", { class: "row" }, field("Kind", kind),
+          draft.kind === "count" ? null : field("Property", property, { hint: "the event property it reads" }),
+          suggestions)),
+      h("section", { class: "card", "data-path": "event" }, h("h2", {}, "Over which events"), eventFields(draft.event, "event", ctx)),
+      h("section", { class: "card" }, h("h2", {}, "When"), windowFields(draft, "", ctx)));
+  }
+
+  const schedulePreview = debounce(async () => {
+    const mine = ++sequence;
+    clearErrors(form);
+    fill(formError);
+    if (ctx.localErrors.size) {
+      for (const [path, message] of ctx.localErrors) showError(form, path, message);
+      fill(previewBox, h("p", { class: "muted" }, "Fix the highlighted fields to see values."));
+      return;
+    }
+    previewBox.classList.add("updating");
+    try {
+      const { name, ...rest } = body();
+      const answer = await api.post("computed-traits/preview", name ? { name, ...rest } : rest);
+      if (mine !== sequence) return;
+      previewed = true;
+      fill(previewBox,
+        h("p", { class: "big", "data-testid": "preview-size" }, formatNumber(answer.size)),
+        h("p", { class: "muted" }, answer.size === 1 ? "profile has a value" : "profiles have a value"),
+        answer.sample.length ? h("div", { class: "table-wrap" }, h("table", { class: "list compact" },
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Profile"), h("th", { scope: "col" }, "User id"), h("th", { scope: "col" }, "Email"), h("th", { scope: "col" }, "Value"))),
+          h("tbody", {}, profileRows(api, answer.sample.map((s) => ({ id: s.profileId, extra: h("td", { class: "value-col" }, show(s.value)) })))))) : null);
+    } catch (error) {
+      if (mine !== sequence) return;
+      previewed = false;
+      if (error instanceof ApiError && error.status < 500) {
+        if (!error.path || !showError(form, error.path, error.reason)) fill(formError, h("p", { class: "error" }, error.message));
+        fill(previewBox, h("p", { class: "muted" }, "Fix the highlighted field to see values."));
+      } else {
+        fill(previewBox, failure(error));
+      }
+    } finally {
+      if (mine === sequence) previewBox.classList.remove("updating");
+      updateSave();
+    }
+  }, 300);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (save.disabled) return;
+    save.disabled = true;
+    try {
+      if (existing) await api.put(`computed-traits/${id}`, body()); else await api.post("computed-traits", body());
+      location.hash = "#/traits";
+    } catch (error) {
+      clearErrors(form);
+      const path = error.status === 409 ? "name" : error.path;
+      if (!(error instanceof ApiError) || error.status >= 500) fill(formError, failure(error));
+      else if (!path || !showError(form, path, error.reason)) fill(formError, h("p", { class: "error" }, error.message));
+      updateSave();
+    }
+  });
+
+  const remove = existing ? h("button", {
+    type: "button", class: "danger",
+    onclick: async () => {
+      if (!confirm(`Delete the computed trait “${existing.name}”?`)) return;
+      try {
+        await api.delete(`computed-traits/${id}`);
+        location.hash = "#/traits";
+      } catch (error) {
+        fill(formError, failure(error));
+      }
+    },
+  }, "Delete") : null;
+
+  fill(form, holder, formError,
+    h("div", { class: "form-actions" }, save, h("a", { href: "#/traits", class: "button secondary" }, "Cancel")));
+  fill(view, pageHeader(existing ? existing.name : "New computed trait", status, remove),
+    h("div", { class: "with-aside" }, form,
+      h("aside", { class: "card preview", "aria-label": "Preview" }, h("h2", {}, "Preview"), previewBox)));
+  render();
+  ctx.changed();
+}
