@@ -103,18 +103,21 @@ function svg(tag, attrs, ...children) {
   return el;
 }
 
-/** A table of profiles by id, each named by its userId and email once known. */
-export function profileRows(api, rows) {
+/** Table rows of profiles by id, each named by its userId and email once known. `compact` rows have one cell for
+ * the person (named by userId, else email) before `extra`; full rows show the id, userId and email. */
+export function profileRows(api, rows, { compact = false } = {}) {
   return rows.map(({ id, extra }) => {
+    const link = h("a", { href: `#/profiles/id:${encodeURIComponent(id)}`, title: id, class: compact ? "" : "mono" },
+      compact ? `${id.slice(0, 8)}…` : id);
     const user = h("td", {}, "…");
     const email = h("td", {}, "");
     api.person(id).then((p) => {
       const one = p.data ? p.data[0] : p;
+      if (compact) link.textContent = one.externalId || one.email || link.textContent;
       fill(user, one.externalId || "—");
       fill(email, one.email || "—");
     }).catch(() => fill(user, "—"));
-    return h("tr", {}, h("td", {}, h("a", { href: `#/profiles/id:${encodeURIComponent(id)}`, class: "mono" }, id)),
-      user, email, extra || null);
+    return h("tr", {}, h("td", {}, link), compact ? null : [user, email], extra || null);
   });
 }
 
@@ -303,7 +306,7 @@ export async function audienceBuilder(view, api, id) {
         h("p", { class: "muted" }, answer.size === 1 ? "profile matches now" : "profiles match now"),
         answer.sample.length ? h("div", {}, h("h3", {}, "Some of them"),
           h("ul", { class: "sample" }, answer.sample.slice(0, 5).map((pid) => {
-            const label = h("a", { href: `#/profiles/id:${encodeURIComponent(pid)}`, class: "mono" }, pid.slice(0, 8) + "…");
+            const label = h("a", { href: `#/profiles/id:${encodeURIComponent(pid)}`, title: pid }, pid.slice(0, 8) + "…");
             api.person(pid).then((p) => { const one = p.data ? p.data[0] : p; label.textContent = one.externalId || one.email || label.textContent; }).catch(() => {});
             return h("li", {}, label);
           }))) : null);
@@ -347,7 +350,7 @@ export async function audienceBuilder(view, api, id) {
   fill(view, pageHeader(existing ? `Edit ${existing.name}` : "New audience"),
     h("div", { class: "with-aside" }, form,
       h("aside", { class: "card preview", "aria-label": "Preview" }, h("h2", {}, "Preview"), previewBox,
-        h("p", { class: "sub" }, `Suggestions come from the ${formatNumber(workspace.catalog.eventsRead)} most recent events.`))));
+        h("p", { class: "sub" }, `Names are suggested from the ${formatNumber(workspace.catalog.eventsRead)} most recent event${workspace.catalog.eventsRead === 1 ? "" : "s"}.`))));
   render();
   ctx.changed();
 }

@@ -250,7 +250,7 @@ export function countFields(spec, path, ctx) {
     onchange: () => { spec.count = { ...count, op: op.value }; ctx.changed(); },
   });
   const value = h("input", {
-    type: "number", min: "0", step: "1", value: String(count.value ?? 1), class: "narrow",
+    type: "number", min: "0", step: "1", value: String(count.value ?? 1), class: "narrow", "aria-label": "Times",
     "data-path": `${path}.count.value`,
     oninput: () => {
       const n = Number(value.value);
@@ -259,11 +259,17 @@ export function countFields(spec, path, ctx) {
       ctx.changed();
     },
   });
-  return h("div", { class: "row", "data-path": `${path}.count` },
-    field("How often", op), field("Times", value));
+  return h("div", { "data-path": `${path}.count` }, pair("How often", op, value, "times"));
 }
 
-function spanFields(holder, key, path, ctx, label) {
+/** One labelled field of two controls and a trailing word: "How often [at least] [1] times". */
+function pair(label, first, second, after) {
+  if (!first.id) first.id = uid();
+  return h("div", { class: "field" }, h("label", { for: first.id }, label),
+    h("span", { class: "pair" }, first, second, after ? h("span", { class: "joiner" }, after) : null));
+}
+
+function spanFields(holder, key, path, ctx, label, after) {
   const span = holder[key] || (holder[key] = { amount: 30, unit: "days" });
   const amount = h("input", {
     type: "number", min: "1", step: "1", value: String(span.amount ?? ""), class: "narrow",
@@ -276,10 +282,10 @@ function spanFields(holder, key, path, ctx, label) {
     },
   });
   const unit = select(UNITS, {
-    value: span.unit, "data-path": `${path}.${key}.unit`,
+    value: span.unit, "data-path": `${path}.${key}.unit`, "aria-label": `${label} unit`,
     onchange: () => { span.unit = unit.value; ctx.changed(); },
   });
-  return [field(label, amount), field("Unit", unit)];
+  return pair(label, amount, unit, after);
 }
 
 function instantField(window, key, path, ctx, label) {
@@ -316,10 +322,9 @@ export function windowFields(holder, path, ctx) {
     },
   });
   const parts = [field("When", kind)];
-  if (window?.kind === "quick") parts.push(...spanFields(window, "last", here, ctx, "Last"));
+  if (window?.kind === "quick") parts.push(spanFields(window, "last", here, ctx, "Last"));
   if (window?.kind === "relative") {
-    parts.push(...spanFields(window, "from", here, ctx, "From"), h("span", { class: "joiner" }, "ago to"),
-      ...spanFields(window, "to", here, ctx, "To"), h("span", { class: "joiner" }, "ago"));
+    parts.push(spanFields(window, "from", here, ctx, "From", "ago"), spanFields(window, "to", here, ctx, "To", "ago"));
   }
   if (window?.kind === "absolute") {
     parts.push(instantField(window, "start", here, ctx, "From (your time)"), instantField(window, "end", here, ctx, "To"));
@@ -366,7 +371,7 @@ function conditionEditor(conditions, i, path, ctx) {
   const at = `${here}.${kind}`;
   let content;
   if (kind === "event") {
-    content = [...eventFields(body, at, ctx), h("div", { class: "row" }, countFields(body, at, ctx), windowFields(body, at, ctx))];
+    content = [...eventFields(body, at, ctx), h("div", { class: "row when" }, countFields(body, at, ctx), windowFields(body, at, ctx))];
   } else if (kind === "trait") {
     const traits = new Map((ctx.catalog?.traits || []).map((t) => [t.path, t.types]));
     const [listId, list] = datalist([...traits.keys()]);
@@ -509,7 +514,7 @@ export function describeCondition(condition) {
   else if (kind === "computed_trait") text = `computed trait ${describeTest(body.name, body)}`;
   else if (kind === "audience") text = `${body.member === false ? "is not" : "is"} a member of “${body.name}”`;
   else {
-    return h("li", {}, mode, " all of:",
+    return h("li", {}, mode, " the group:",
       h("ul", { class: "summary" }, body.conditions.map(describeCondition)));
   }
   return h("li", {}, mode, " ", text);

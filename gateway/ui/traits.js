@@ -130,8 +130,9 @@ export async function traitEditor(view, api, id) {
         h("p", { class: "big", "data-testid": "preview-size" }, formatNumber(answer.size)),
         h("p", { class: "muted" }, answer.size === 1 ? "profile has a value" : "profiles have a value"),
         answer.sample.length ? h("div", { class: "table-wrap" }, h("table", { class: "list compact" },
-          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Profile"), h("th", { scope: "col" }, "User id"), h("th", { scope: "col" }, "Email"), h("th", { scope: "col" }, "Value"))),
-          h("tbody", {}, profileRows(api, answer.sample.map((s) => ({ id: s.profileId, extra: h("td", { class: "value-col" }, show(s.value)) })))))) : null);
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Person"), h("th", { scope: "col" }, "Value"))),
+          h("tbody", {}, profileRows(api, answer.sample.map((s) => ({ id: s.profileId, extra: h("td", { class: "value-col" }, show(s.value)) })),
+            { compact: true })))) : null);
     } catch (error) {
       if (mine !== sequence) return;
       previewed = false;

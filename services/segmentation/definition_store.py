@@ -103,10 +103,10 @@ class Definitions(ABC):
         except DuplicateKeyError:
             raise self._taken(fields["name"]) from None
         self.backfills.build(workspace, self.kind, doc["_id"])
-        return public(doc)
+        return await self.shown(workspace, doc)
 
     async def shown(self, workspace: str, doc: dict[str, Any]) -> dict[str, Any]:
-        """A stored definition as reads answer it; a kind may add what it knows of it (an audience its size)."""
+        """A stored definition as every answer gives it; a kind may add what it knows of it (an audience its size)."""
         return public(doc)
 
     async def get(self, workspace: str, definition_id: str) -> dict[str, Any]:
@@ -142,7 +142,7 @@ class Definitions(ABC):
         if updated is None:
             raise ConflictError(f"{self.label} {definition_id} was changed meanwhile: read it again and retry")
         self.backfills.build(workspace, self.kind, definition_id)
-        return public(updated)
+        return await self.shown(workspace, updated)
 
     async def delete(self, workspace: str, definition_id: str) -> None:
         current = await self._find(workspace, definition_id)

@@ -71,6 +71,12 @@ async def sign_in(page: Page, gateway: str, tenant: Tenant) -> None:
     await expect(page.get_by_role("heading", name="Audiences")).to_be_visible()
 
 
+async def shot(page: Page, path: Path) -> None:
+    """A full-page screenshot, taken from the top (a sticky panel otherwise shows where the page was scrolled)."""
+    await page.evaluate("window.scrollTo(0, 0)")
+    await page.screenshot(path=path, full_page=True)
+
+
 def condition(page: Page, index: int) -> Locator:
     return page.locator("li.condition").nth(index)
 
@@ -133,7 +139,7 @@ async def test_build_the_seed_audience_and_find_its_members(page: Page, api: Api
     await choose_event(second, "Order Completed")
     await expect_preview(page, 2)
     await expect(page.locator("aside .sample")).to_contain_text("viewer")
-    await page.screenshot(path=screenshots / "builder.png", full_page=True)
+    await shot(page, screenshots / "builder.png")
 
     await page.get_by_role("button", name="Save audience").click()
     await expect(page.get_by_role("heading", name="viewed expensive, never ordered")).to_be_visible()
@@ -144,19 +150,25 @@ async def test_build_the_seed_audience_and_find_its_members(page: Page, api: Api
     await expect(members).to_contain_text("two-views")
     await expect(members.locator("tr")).to_have_count(2)
     await expect(page.locator(".chart figcaption")).to_contain_text("now 2")
-    await page.screenshot(path=screenshots / "audience.png", full_page=True)
+    await shot(page, screenshots / "audience.png")
 
     # The definition the page saved is the product page's example, in the public format.
-    [saved] = (await api.call("GET", "audiences"))["data"]
+    [saved] = (await api.call("GET", "audiences"))["data"]  # the only one so far
     assert saved["conditions"] == VIEWED_NOT_ORDERED["conditions"]
     expected = {await api.profile_id("viewer"), await api.profile_id("two-views")}
     assert await api.members(saved["id"]) == expected
 
+    # Two more, made through the API, so that the list shows several (a marketer's colleagues at work).
+    await api.create("audiences", {"name": "active this week", "description": "Any activity in the last 7 days",
+                                   "conditions": [{"mode": "required", "event": {
+                                       "window": {"kind": "quick", "last": {"amount": 7, "unit": "days"}}}}]})
+    await api.create("audiences", {"name": "pro plan", "conditions": [
+        {"mode": "required", "trait": {"path": "plan", "op": "eq", "value": "pro"}}]})
     await page.get_by_role("link", name="Audiences").click()
     row = page.locator("tr", has_text="viewed expensive, never ordered")
     await expect(row.locator(".status.ready")).to_be_visible()
     await expect(row.locator("td.num")).to_have_text("2")
-    await page.screenshot(path=screenshots / "audiences.png", full_page=True)
+    await shot(page, screenshots / "audiences.png")
 
     # One of the members, in the profile viewer.
     await row.get_by_role("link").click()
@@ -168,7 +180,7 @@ async def test_build_the_seed_audience_and_find_its_members(page: Page, api: Api
     await expect(events).to_contain_text("Product Viewed")
     history = page.locator("section", has=page.get_by_role("heading", name="Membership history"))
     await expect(history).to_contain_text("entered")
-    await page.screenshot(path=screenshots / "profile.png", full_page=True)
+    await shot(page, screenshots / "profile.png")
 
     # The lookup takes an email too, typed as a marketer would.
     await page.get_by_role("link", name="Profiles").click()
@@ -199,7 +211,7 @@ async def test_a_bad_choice_is_explained_next_to_its_field_and_nothing_is_saved(
     await expect(save).to_be_disabled()
     await expect(page.locator("aside")).to_contain_text("Fix the highlighted field")
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    await page.screenshot(path=screenshots / "builder-error-narrow.png", full_page=True)
+    await shot(page, screenshots / "builder-error-narrow.png")
 
     # A value of the wrong type is caught as typed; a property filter's bad operand by the API, at its path.
     await start.fill("60")
@@ -243,9 +255,11 @@ async def test_a_computed_trait_with_a_preview_of_its_values(page: Page, api: Ap
     await expect(preview.locator("tr", has_text="ann")).to_contain_text("550.5")
     await expect(preview.locator("tr", has_text="bob")).to_contain_text("80")
     await page.get_by_label("When").select_option("quick")
-    await expect_preview(page, 2)
-    await page.screenshot(path=screenshots / "computed-trait.png", full_page=True)
-    await page.get_by_role("button", name="Save computed trait").click()
+    save = page.get_by_role("button", name="Save computed trait")
+    await expect(save).to_be_enabled(timeout=SLOW)  # once the window's preview is in
+    await expect(preview.locator("tr", has_text="ann")).to_contain_text("550.5")
+    await shot(page, screenshots / "computed-trait.png")
+    await save.click()
     row = page.locator("tr", has_text="total_revenue")
     await expect(row.locator(".status.ready")).to_be_visible(timeout=SLOW)
     await expect(row).to_contain_text("Sum of a property")
@@ -289,3 +303,60 @@ async def test_a_backend_service_down_is_named(page: Page, suite: Endpoints, ten
         await expect(banner).to_contain_text(re.compile("Not answering: profile"))
     finally:
         assert own.stop() == {"gateway": 0}
+
+
+async def test_every_condition_kind_is_built_on_screen(page: Page, api: Api, suite: Endpoints, tenant: Tenant) -> None:
+    await api.create_ready("audiences", {"name": "signed in", "conditions": [
+        {"mode": "required", "event": {"name": "Signed In"}}]})
+    await api.send(
+        {"type": "identify", "userId": "ann", "traits": {"plan": "pro"}, "timestamp": ago(5),
+         "messageId": str(uuid.uuid4())},
+        track("ann", "Signed In", 3), track("bob", "Signed In", 2),
+        {"type": "identify", "userId": "cid", "traits": {"plan": "pro"}, "timestamp": ago(5),
+         "messageId": str(uuid.uuid4())},
+        track("cid", "Signed In", 2),
+        {"type": "page", "userId": "cid", "name": "Pricing", "timestamp": ago(1), "messageId": str(uuid.uuid4())},
+    )
+    await api.settled()
+    await sign_in(page, suite.gateway, tenant)
+    await page.goto(f"{suite.gateway}/ui/#/audiences/new")
+    await page.get_by_label("Name").fill("pro, signed in, not pricing")
+
+    trait = condition(page, 0)
+    await trait.get_by_label("Condition").select_option("trait")
+    path = trait.get_by_label("Trait")
+    assert "plan" in await options_of(path)
+    await path.fill("plan")
+    await path.press("Tab")
+    await trait.get_by_label("Value", exact=True).fill("pro")
+
+    await page.get_by_role("button", name="+ Add condition").last.click()
+    member = condition(page, 1)
+    await member.get_by_label("Condition").select_option("audience")
+    await expect(member.get_by_label("Audience", exact=True)).to_have_value("signed in")
+
+    await page.get_by_role("button", name="+ Add condition").last.click()
+    group = condition(page, 2)
+    await group.get_by_label("Mode").first.select_option("not_required")
+    await group.get_by_label("Condition").first.select_option("group")
+    inner = group.locator("li.condition").first
+    await inner.get_by_label("Event type").select_option("page")
+    await inner.get_by_label("Page name").fill("Pricing")
+    await inner.get_by_label("Page name").press("Tab")
+    await inner.get_by_label("How often").select_option("at_least")
+    await inner.get_by_label("When").select_option("quick")
+    await inner.get_by_label("Last", exact=True).fill("14")
+    await expect_preview(page, 1)  # ann: cid viewed pricing, bob has no plan
+
+    await page.get_by_role("button", name="Save audience").click()
+    await expect(page.locator(".status.ready")).to_be_visible(timeout=SLOW)
+    saved = next(a for a in (await api.call("GET", "audiences"))["data"] if a["name"].startswith("pro,"))
+    assert saved["conditions"] == [
+        {"mode": "required", "trait": {"path": "plan", "op": "eq", "value": "pro"}},
+        {"mode": "required", "audience": {"name": "signed in", "member": True}},
+        {"mode": "not_required", "group": {"conditions": [
+            {"mode": "required", "event": {"type": "page", "name": "Pricing", "count": {"op": "at_least", "value": 1},
+                                           "window": {"kind": "quick", "last": {"amount": 14, "unit": "days"}}}}]}},
+    ]
+    assert await api.members(saved["id"]) == {await api.profile_id("ann")}
+    await expect(page.locator("ul.summary").first).to_contain_text("is a member of “signed in”")
