@@ -1,44 +1,11 @@
 // Audiences: the list, one audience (definition, size over time, members), and the builder.
 
-import { ApiError } from "./api.js";
-import { ago, debounce, field, fill, formatNumber, formatTime, h } from "./dom.js";
+import { ago, field, fill, formatNumber, formatTime, h } from "./dom.js";
+import { editDraft } from "./drafts.js";
+import { conditionsEditor, describeCondition } from "./editors.js";
 import {
-  clearErrors, conditionsEditor, describeCondition, restoreFocus, showError,
-} from "./editors.js";
-
-const POLL_MS = 1000;
-
-/** Runs `f` every `ms` while `view` is on the page (a view is dropped when the user navigates away). */
-export function whileShown(view, ms, f) {
-  const tick = async () => {
-    if (!view.isConnected) return;
-    const again = await f().catch(() => true);
-    if (again && view.isConnected) setTimeout(tick, ms);
-  };
-  setTimeout(tick, ms);
-}
-
-export function statusBadge(status) {
-  const state = status?.state || "building";
-  if (state === "building") {
-    const percent = Math.round((status?.progress || 0) * 100);
-    return h("span", { class: "status building" },
-      h("span", { class: "spinner", "aria-hidden": "true" }), `Building ${percent}%`,
-      h("progress", { max: "100", value: String(percent), "aria-label": "Build progress" }));
-  }
-  if (state === "failed") return h("span", { class: "status failed", title: status.error || "" }, "Failed");
-  return h("span", { class: "status ready" }, "Ready");
-}
-
-export function pageHeader(title, ...actions) {
-  return h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, title), h("div", { class: "actions" }, actions));
-}
-
-/** A message in place of content that could not be loaded. */
-export function failure(error) {
-  const text = error instanceof ApiError ? error.message : "The gateway cannot be reached.";
-  return h("p", { class: "notice error-notice", role: "alert" }, text);
-}
+  failure, pageHeader, personLink, POLL_MS, profileRows, statusBadge, whileShown, workspaceContext,
+} from "./parts.js";
 
 // --- the list ---
 
@@ -101,24 +68,6 @@ function svg(tag, attrs, ...children) {
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   for (const child of children.flat()) el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   return el;
-}
-
-/** Table rows of profiles by id, each named by its userId and email once known. `compact` rows have one cell for
- * the person (named by userId, else email) before `extra`; full rows show the id, userId and email. */
-export function profileRows(api, rows, { compact = false } = {}) {
-  return rows.map(({ id, extra }) => {
-    const link = h("a", { href: `#/profiles/id:${encodeURIComponent(id)}`, title: id, class: compact ? "" : "mono" },
-      compact ? `${id.slice(0, 8)}…` : id);
-    const user = h("td", {}, "…");
-    const email = h("td", {}, "");
-    api.person(id).then((p) => {
-      const one = p.data ? p.data[0] : p;
-      if (compact) link.textContent = one.externalId || one.email || link.textContent;
-      fill(user, one.externalId || "—");
-      fill(email, one.email || "—");
-    }).catch(() => fill(user, "—"));
-    return h("tr", {}, h("td", {}, link), compact ? null : [user, email], extra || null);
-  });
 }
 
 export async function audienceDetail(view, api, id) {
@@ -223,13 +172,6 @@ export async function audienceDetail(view, api, id) {
 
 // --- the builder ---
 
-/** What the builder needs of the workspace: the catalog, and the definitions conditions can name. */
-export async function workspaceContext(api) {
-  const [catalog, traits, audiences] = await Promise.all([
-    api.get("catalog"), api.get("computed-traits"), api.get("audiences")]);
-  return { catalog, computedTraits: traits.data, audiences: audiences.data };
-}
-
 export async function audienceBuilder(view, api, id) {
   let loaded;
   try {
@@ -247,110 +189,32 @@ export async function audienceBuilder(view, api, id) {
   const conditionsHolder = h("div", {});
   const previewBox = h("div", { class: "preview-body", "aria-live": "polite" });
   const save = h("button", { type: "submit", disabled: true }, existing ? "Save changes" : "Save audience");
-  const saveHint = h("span", { class: "sub", "aria-live": "polite" });
-  const formError = h("div", { class: "form-error", role: "alert" });
+  const hint = h("span", { class: "sub", "aria-live": "polite" });
+  const ctx = Object.assign(editDraft({
+    api, form, previewBox, save, hint, kind: "audiences", id, draft, label: "audience", waiting: "the audience's size",
+    body: () => ({ name: draft.name.trim(), description: draft.description, conditions: draft.conditions }),
+    render: () => fill(conditionsHolder, conditionsEditor(draft.conditions, "conditions", ctx)),
+    showAnswer: (answer) => [
+      h("p", { class: "big", "data-testid": "preview-size" }, formatNumber(answer.size)),
+      h("p", { class: "muted" }, answer.size === 1 ? "profile matches now" : "profiles match now"),
+      answer.sample.length ? h("div", {}, h("h3", {}, "Some of them"),
+        h("ul", { class: "sample" }, answer.sample.slice(0, 5).map((pid) => h("li", {}, personLink(api, pid))))) : null],
+  }), workspace, { selfName: existing?.name });
   const name = h("input", { type: "text", value: draft.name, "data-path": "name", required: true, autocomplete: "off",
     placeholder: "e.g. Viewed but not ordered", oninput: () => { draft.name = name.value; ctx.changed(); } });
   const description = h("input", { type: "text", value: draft.description, "data-path": "description", autocomplete: "off",
     placeholder: "Optional: what it is for", oninput: () => { draft.description = description.value; } });
-
-  let previewed = false; // the current draft passed the API's checks
-  let sequence = 0;
-  const ctx = {
-    ...workspace,
-    selfName: existing?.name,
-    localErrors: new Map(),
-    changed: () => { previewed = false; updateSave(); schedulePreview(); },
-    rerender: (focusKey) => { render(); restoreFocus(form, focusKey); ctx.changed(); },
-  };
-
-  function render() {
-    ctx.localErrors.clear();
-    fill(conditionsHolder, conditionsEditor(draft.conditions, "conditions", ctx));
-  }
-
-  function updateSave() {
-    const named = draft.name.trim() !== "";
-    save.disabled = !(previewed && named);
-    saveHint.textContent = !previewed ? "" : named ? "" : "Name the audience to save it.";
-  }
-
-  function body() {
-    return { name: draft.name.trim(), description: draft.description, conditions: draft.conditions };
-  }
-
-  function showApiError(error) {
-    const path = error.status === 409 ? "name" : error.path;
-    if (!path || !showError(form, path, error.reason || error.message)) {
-      fill(formError, h("p", { class: "error" }, error.message));
-    }
-  }
-
-  const schedulePreview = debounce(async () => {
-    const mine = ++sequence;
-    clearErrors(form);
-    fill(formError);
-    if (ctx.localErrors.size) {
-      for (const [path, message] of ctx.localErrors) showError(form, path, message);
-      fill(previewBox, h("p", { class: "muted" }, "Fix the highlighted fields to see the audience's size."));
-      return;
-    }
-    previewBox.classList.add("updating");
-    try {
-      const { name: draftName, ...rest } = body();
-      const answer = await api.post("audiences/preview", draftName ? { name: draftName, ...rest } : rest);
-      if (mine !== sequence) return;
-      previewed = true;
-      fill(previewBox,
-        h("p", { class: "big", "data-testid": "preview-size" }, formatNumber(answer.size)),
-        h("p", { class: "muted" }, answer.size === 1 ? "profile matches now" : "profiles match now"),
-        answer.sample.length ? h("div", {}, h("h3", {}, "Some of them"),
-          h("ul", { class: "sample" }, answer.sample.slice(0, 5).map((pid) => {
-            const label = h("a", { href: `#/profiles/id:${encodeURIComponent(pid)}`, title: pid }, pid.slice(0, 8) + "…");
-            api.person(pid).then((p) => { const one = p.data ? p.data[0] : p; label.textContent = one.externalId || one.email || label.textContent; }).catch(() => {});
-            return h("li", {}, label);
-          }))) : null);
-    } catch (error) {
-      if (mine !== sequence) return;
-      previewed = false;
-      if (error instanceof ApiError && error.status < 500) {
-        showApiError(error);
-        fill(previewBox, h("p", { class: "muted" }, "Fix the highlighted field to see the audience's size."));
-      } else {
-        fill(previewBox, failure(error));
-      }
-    } finally {
-      if (mine === sequence) previewBox.classList.remove("updating");
-      updateSave();
-    }
-  }, 300);
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (save.disabled) return;
-    save.disabled = true;
-    try {
-      const saved = existing ? await api.put(`audiences/${id}`, body()) : await api.post("audiences", body());
-      location.hash = `#/audiences/${saved.id}`;
-    } catch (error) {
-      clearErrors(form);
-      if (error instanceof ApiError && error.status < 500) showApiError(error);
-      else fill(formError, failure(error));
-      updateSave();
-    }
-  });
 
   fill(form,
     h("section", { class: "card" }, h("div", { class: "row" }, field("Name", name, { wide: true }), field("Description", description, { wide: true }))),
     h("section", { class: "card" }, h("h2", {}, "Conditions"),
       h("p", { class: "help" }, "Required: the person has it. Not required: the person has not. Optional: when there are optional conditions, at least one must hold."),
       conditionsHolder),
-    formError,
-    h("div", { class: "form-actions" }, save, h("a", { href: existing ? `#/audiences/${id}` : "#/audiences", class: "button secondary" }, "Cancel"), saveHint));
+    ctx.formError,
+    h("div", { class: "form-actions" }, save, h("a", { href: existing ? `#/audiences/${id}` : "#/audiences", class: "button secondary" }, "Cancel"), hint));
   fill(view, pageHeader(existing ? `Edit ${existing.name}` : "New audience"),
     h("div", { class: "with-aside" }, form,
       h("aside", { class: "card preview", "aria-label": "Preview" }, h("h2", {}, "Preview"), previewBox,
         h("p", { class: "sub" }, `Names are suggested from the ${formatNumber(workspace.catalog.eventsRead)} most recent event${workspace.catalog.eventsRead === 1 ? "" : "s"}.`))));
-  render();
-  ctx.changed();
+  ctx.rerender();
 }

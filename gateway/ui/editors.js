@@ -87,7 +87,7 @@ export function eventFields(spec, path, ctx) {
       },
     });
     parts.push(field(type === "track" ? "Event name" : `${type === "page" ? "Page" : "Screen"} name`, name,
-      { hint: names.length ? `${names.length} seen` : "none seen yet" }), list);
+      { hint: names.length ? `${names.length} name${names.length === 1 ? "" : "s"} seen` : "none seen yet" }), list);
   }
   return [h("div", { class: "row" }, parts), whereEditor(spec, path, ctx)];
 }

@@ -2,7 +2,7 @@
 // events and membership history.
 
 import { ApiError, identifierPath } from "./api.js";
-import { failure, pageHeader } from "./audiences.js";
+import { failure, pageHeader } from "./parts.js";
 import { field, fill, formatTime, h, show } from "./dom.js";
 
 const ID_TYPES = ["email", "userId", "id", "anonymousId"];

@@ -1,9 +1,9 @@
 // Computed traits: the list and the editor (every kind), with a preview of values for a few profiles.
 
-import { ApiError } from "./api.js";
-import { failure, pageHeader, profileRows, statusBadge, whileShown, workspaceContext } from "./audiences.js";
-import { ago, debounce, field, fill, formatNumber, formatTime, h, select, show } from "./dom.js";
-import { clearErrors, describeEvents, describeWindow, eventFields, restoreFocus, showError, windowFields } from "./editors.js";
+import { ago, field, fill, formatNumber, formatTime, h, select, show } from "./dom.js";
+import { editDraft } from "./drafts.js";
+import { describeEvents, describeWindow, eventFields, windowFields } from "./editors.js";
+import { failure, pageHeader, POLL_MS, profileRows, statusBadge, whileShown, workspaceContext } from "./parts.js";
 
 export const TRAIT_KINDS = [
   ["count", "Event counter"], ["sum", "Sum of a property"], ["avg", "Average of a property"],
@@ -36,7 +36,7 @@ export async function traitList(view, api) {
     return data.some((t) => t.status?.state === "building");
   }
   try {
-    if (await load()) whileShown(view, 1000, load);
+    if (await load()) whileShown(view, POLL_MS, load);
   } catch (error) {
     view.append(failure(error));
   }
@@ -60,27 +60,25 @@ export async function traitEditor(view, api, id) {
   const holder = h("div", {});
   const previewBox = h("div", { class: "preview-body", "aria-live": "polite" });
   const save = h("button", { type: "submit", disabled: true }, existing ? "Save changes" : "Save computed trait");
-  const formError = h("div", { class: "form-error", role: "alert" });
   const status = existing ? h("span", {}, statusBadge(existing.status)) : null;
-  let previewed = false;
-  let sequence = 0;
-  const ctx = {
-    ...workspace,
-    localErrors: new Map(),
-    changed: () => { previewed = false; updateSave(); schedulePreview(); },
-    rerender: (key) => { render(); restoreFocus(form, key); ctx.changed(); },
-  };
-
-  function body() {
-    const { property, window, ...rest } = draft;
-    return { ...rest, name: draft.name.trim(), ...(draft.kind === "count" ? {} : { property: property.trim() }),
-      ...(window ? { window } : {}) };
-  }
-
-  function updateSave() { save.disabled = !(previewed && draft.name.trim()); }
+  const ctx = Object.assign(editDraft({
+    api, form, previewBox, save, kind: "computed-traits", id, draft, label: "computed trait", waiting: "values",
+    body: () => {
+      const { property, window, ...rest } = draft;
+      return { ...rest, name: draft.name.trim(), ...(draft.kind === "count" ? {} : { property: property.trim() }),
+        ...(window ? { window } : {}) };
+    },
+    render,
+    showAnswer: (answer) => [
+      h("p", { class: "big", "data-testid": "preview-size" }, formatNumber(answer.size)),
+      h("p", { class: "muted" }, answer.size === 1 ? "profile has a value" : "profiles have a value"),
+      answer.sample.length ? h("div", { class: "table-wrap" }, h("table", { class: "list compact" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Person"), h("th", { scope: "col" }, "Value"))),
+        h("tbody", {}, profileRows(api, answer.sample.map((s) => ({ id: s.profileId, extra: h("td", { class: "value-col" }, show(s.value)) })),
+          { compact: true })))) : null],
+  }), workspace);
 
   function render() {
-    ctx.localErrors.clear();
     const name = h("input", { type: "text", value: draft.name, "data-path": "name", autocomplete: "off", placeholder: "e.g. total_revenue",
       oninput: () => { draft.name = name.value; ctx.changed(); } });
     const description = h("input", { type: "text", value: draft.description, "data-path": "description", autocomplete: "off",
@@ -111,59 +109,6 @@ export async function traitEditor(view, api, id) {
       h("section", { class: "card" }, h("h2", {}, "When"), windowFields(draft, "", ctx)));
   }
 
-  const schedulePreview = debounce(async () => {
-    const mine = ++sequence;
-    clearErrors(form);
-    fill(formError);
-    if (ctx.localErrors.size) {
-      for (const [path, message] of ctx.localErrors) showError(form, path, message);
-      fill(previewBox, h("p", { class: "muted" }, "Fix the highlighted fields to see values."));
-      return;
-    }
-    previewBox.classList.add("updating");
-    try {
-      const { name, ...rest } = body();
-      const answer = await api.post("computed-traits/preview", name ? { name, ...rest } : rest);
-      if (mine !== sequence) return;
-      previewed = true;
-      fill(previewBox,
-        h("p", { class: "big", "data-testid": "preview-size" }, formatNumber(answer.size)),
-        h("p", { class: "muted" }, answer.size === 1 ? "profile has a value" : "profiles have a value"),
-        answer.sample.length ? h("div", { class: "table-wrap" }, h("table", { class: "list compact" },
-          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Person"), h("th", { scope: "col" }, "Value"))),
-          h("tbody", {}, profileRows(api, answer.sample.map((s) => ({ id: s.profileId, extra: h("td", { class: "value-col" }, show(s.value)) })),
-            { compact: true })))) : null);
-    } catch (error) {
-      if (mine !== sequence) return;
-      previewed = false;
-      if (error instanceof ApiError && error.status < 500) {
-        if (!error.path || !showError(form, error.path, error.reason)) fill(formError, h("p", { class: "error" }, error.message));
-        fill(previewBox, h("p", { class: "muted" }, "Fix the highlighted field to see values."));
-      } else {
-        fill(previewBox, failure(error));
-      }
-    } finally {
-      if (mine === sequence) previewBox.classList.remove("updating");
-      updateSave();
-    }
-  }, 300);
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (save.disabled) return;
-    save.disabled = true;
-    try {
-      if (existing) await api.put(`computed-traits/${id}`, body()); else await api.post("computed-traits", body());
-      location.hash = "#/traits";
-    } catch (error) {
-      clearErrors(form);
-      const path = error.status === 409 ? "name" : error.path;
-      if (!(error instanceof ApiError) || error.status >= 500) fill(formError, failure(error));
-      else if (!path || !showError(form, path, error.reason)) fill(formError, h("p", { class: "error" }, error.message));
-      updateSave();
-    }
-  });
-
   const remove = existing ? h("button", {
     type: "button", class: "danger",
     onclick: async () => {
@@ -172,16 +117,15 @@ export async function traitEditor(view, api, id) {
         await api.delete(`computed-traits/${id}`);
         location.hash = "#/traits";
       } catch (error) {
-        fill(formError, failure(error));
+        fill(ctx.formError, failure(error));
       }
     },
   }, "Delete") : null;
 
-  fill(form, holder, formError,
+  fill(form, holder, ctx.formError,
     h("div", { class: "form-actions" }, save, h("a", { href: "#/traits", class: "button secondary" }, "Cancel")));
   fill(view, pageHeader(existing ? existing.name : "New computed trait", status, remove),
     h("div", { class: "with-aside" }, form,
       h("aside", { class: "card preview", "aria-label": "Preview" }, h("h2", {}, "Preview"), previewBox)));
-  render();
-  ctx.changed();
+  ctx.rerender();
 }
