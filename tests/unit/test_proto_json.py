@@ -58,3 +58,10 @@ def test_documents_become_messages_and_back() -> None:
         "id": "i", "name": "orders", "kind": "count", "event": {}, "version": 2,
         "created_at": "2026-12-03T10:00:00.123Z", "updated_at": "2026-12-03T10:00:00.123Z",
         "status": {"state": "building", "progress": 0, "updated_at": "2026-12-03T10:00:00.123Z"}}
+
+
+def test_64_bit_integers_come_out_as_numbers() -> None:
+    # proto3 JSON writes int64 as a string; the public JSON keeps counts numbers, nested ones too.
+    reply = pb.GetAudienceSizeHistoryResponse(points=[pb.SizePoint(size=3, entered=2), pb.SizePoint(size=2**40)])
+    assert to_dict(reply) == {"points": [{"size": 3, "entered": 2}, {"size": 2**40}]}
+    assert to_dict(pb.Audience(name="a", size=0)) == {"name": "a", "size": 0}
