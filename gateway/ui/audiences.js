@@ -4,7 +4,8 @@ import { ago, field, fill, formatNumber, formatTime, h } from "./dom.js";
 import { editDraft } from "./drafts.js";
 import { conditionsEditor, describeCondition } from "./editors.js";
 import {
-  failure, pageHeader, personLink, POLL_MS, profileRows, statusBadge, whileShown, workspaceContext,
+  failure, pageHeader, personLink, POLL_MS, profileRows, statusBadge, whenCatalogArrives, whileShown,
+  workspaceContext,
 } from "./parts.js";
 
 // --- the list ---
@@ -190,6 +191,7 @@ export async function audienceBuilder(view, api, id) {
   const previewBox = h("div", { class: "preview-body", "aria-live": "polite" });
   const save = h("button", { type: "submit", disabled: true }, existing ? "Save changes" : "Save audience");
   const hint = h("span", { class: "sub", "aria-live": "polite" });
+  const source = h("p", { class: "sub" }, "Loading what the workspace sent…");
   const ctx = Object.assign(editDraft({
     api, form, previewBox, save, hint, kind: "audiences", id, draft, label: "audience", waiting: "the audience's size",
     body: () => ({ name: draft.name.trim(), description: draft.description, conditions: draft.conditions }),
@@ -214,7 +216,9 @@ export async function audienceBuilder(view, api, id) {
     h("div", { class: "form-actions" }, save, h("a", { href: existing ? `#/audiences/${id}` : "#/audiences", class: "button secondary" }, "Cancel"), hint));
   fill(view, pageHeader(existing ? `Edit ${existing.name}` : "New audience"),
     h("div", { class: "with-aside" }, form,
-      h("aside", { class: "card preview", "aria-label": "Preview" }, h("h2", {}, "Preview"), previewBox,
-        h("p", { class: "sub" }, `Names are suggested from the ${formatNumber(workspace.catalog.eventsRead)} most recent event${workspace.catalog.eventsRead === 1 ? "" : "s"}.`))));
+      h("aside", { class: "card preview", "aria-label": "Preview" }, h("h2", {}, "Preview"), previewBox, source)));
   ctx.rerender();
+  whenCatalogArrives(workspace, ctx, form, ({ eventsRead }) => {
+    source.textContent = `Names are suggested from the ${formatNumber(eventsRead)} most recent event${eventsRead === 1 ? "" : "s"}.`;
+  });
 }

@@ -58,12 +58,16 @@ function catalogProperties(ctx, spec) {
   return found;
 }
 
-function datalist(values) {
-  const id = uid("list");
-  return [id, h("datalist", { id }, options(values))];
+/** Suggestions for `input`: a datalist of `values()`, made anew whenever the input is focused (the catalog may have
+ * arrived since, or the event changed). */
+function suggest(input, values) {
+  const list = h("datalist", { id: uid("list") });
+  input.setAttribute("list", list.id);
+  const refresh = () => fill(list, values().map((v) => h("option", { value: v })));
+  input.addEventListener("focus", refresh);
+  refresh();
+  return list;
 }
-
-function options(values) { return values.map((v) => h("option", { value: v })); }
 
 /** Type, name and property filters of an event spec (what an event condition and a computed trait share). */
 export function eventFields(spec, path, ctx) {
@@ -74,10 +78,9 @@ export function eventFields(spec, path, ctx) {
   });
   const parts = [field("Event type", typeSelect)];
   if (type !== "any") {
-    const names = [...new Set(catalogEvents(ctx, type).map((e) => e.name).filter(Boolean))];
-    const [listId, list] = datalist(names);
+    const names = () => [...new Set(catalogEvents(ctx, type).map((e) => e.name).filter(Boolean))];
     const name = h("input", {
-      type: "text", value: spec.name || "", list: listId, autocomplete: "off", "data-path": `${path}.name`,
+      type: "text", value: spec.name || "", autocomplete: "off", "data-path": `${path}.name`,
       "data-key": `${path}.name`, placeholder: type === "track" ? "e.g. Order Completed" : `any ${type}`,
       onchange: () => {
         const text = name.value.trim();
@@ -86,31 +89,30 @@ export function eventFields(spec, path, ctx) {
         ctx.changed();  // not drawn anew: the focus has moved on (property suggestions follow when focused)
       },
     });
+    const seen = names().length;
     parts.push(field(type === "track" ? "Event name" : `${type === "page" ? "Page" : "Screen"} name`, name,
-      { hint: names.length ? `${names.length} name${names.length === 1 ? "" : "s"} seen` : "none seen yet" }), list);
+      { hint: seen ? `${seen} name${seen === 1 ? "" : "s"} seen` : "" }), suggest(name, names));
   }
   return [h("div", { class: "row" }, parts), whereEditor(spec, path, ctx)];
 }
 
 function whereEditor(spec, path, ctx) {
   const where = spec.where || [];
-  const [listId, list] = datalist([...catalogProperties(ctx, spec).keys()]);
   const rows = where.map((filter, i) => {
     const here = `${path}.where[${i}]`;
     const hints = () => catalogProperties(ctx, spec).get(filter.property);
     const [op, value] = testFields(filter, here, ctx, hints);
     const property = h("input", {
-      type: "text", value: filter.property || "", list: listId, autocomplete: "off", placeholder: "e.g. price",
+      type: "text", value: filter.property || "", autocomplete: "off", placeholder: "e.g. price",
       "data-path": `${here}.property`, "data-key": `${here}.property`,
-      // The event may have changed since the suggestions were made.
-      onfocus: () => fill(list, options([...catalogProperties(ctx, spec).keys()])),
       onchange: () => { filter.property = property.value.trim(); value.retype(); ctx.changed(); },
     });
     const remove = h("button", {
       type: "button", class: "icon", "aria-label": `Remove filter ${i + 1}`, title: "Remove filter",
       onclick: () => { where.splice(i, 1); if (!where.length) delete spec.where; ctx.rerender(`${path}#add-filter`); },
     }, "✕");
-    return h("div", { class: "row filter", "data-path": here }, field("Property", property), op, value, remove);
+    return h("div", { class: "row filter", "data-path": here }, field("Property", property),
+      suggest(property, () => [...catalogProperties(ctx, spec).keys()]), op, value, remove);
   });
   const add = h("button", {
     type: "button", class: "link", "data-key": `${path}#add-filter`,
@@ -119,7 +121,7 @@ function whereEditor(spec, path, ctx) {
       ctx.rerender(`${path}.where[${where.length}].property`);
     },
   }, "+ Property filter");
-  return h("div", { class: "filters" }, list, rows.length ? h("p", { class: "sub" }, "where") : null, rows, add);
+  return h("div", { class: "filters" }, rows.length ? h("p", { class: "sub" }, "where") : null, rows, add);
 }
 
 // --- value tests ---
@@ -373,15 +375,14 @@ function conditionEditor(conditions, i, path, ctx) {
   if (kind === "event") {
     content = [...eventFields(body, at, ctx), h("div", { class: "row when" }, countFields(body, at, ctx), windowFields(body, at, ctx))];
   } else if (kind === "trait") {
-    const traits = new Map((ctx.catalog?.traits || []).map((t) => [t.path, t.types]));
-    const [listId, list] = datalist([...traits.keys()]);
-    const [op, value] = testFields(body, at, ctx, () => traits.get(body.path));
+    const traits = () => new Map((ctx.catalog?.traits || []).map((t) => [t.path, t.types]));
+    const [op, value] = testFields(body, at, ctx, () => traits().get(body.path));
     const traitPath = h("input", {
-      type: "text", value: body.path, list: listId, autocomplete: "off", placeholder: "e.g. plan",
+      type: "text", value: body.path, autocomplete: "off", placeholder: "e.g. plan",
       "data-path": `${at}.path`, "data-key": `${at}.path`,
       onchange: () => { body.path = traitPath.value.trim(); value.retype(); ctx.changed(); },
     });
-    content = h("div", { class: "row" }, field("Trait", traitPath), list, op, value);
+    content = h("div", { class: "row" }, field("Trait", traitPath), suggest(traitPath, () => [...traits().keys()]), op, value);
   } else if (kind === "computed_trait") {
     const names = ctx.computedTraits.map((t) => [t.name, t.name]);
     // Counts, sums and the like are numbers; the other kinds take the type of the property they read.

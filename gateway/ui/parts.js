@@ -64,9 +64,25 @@ export function profileRows(api, rows, { compact = false } = {}) {
   });
 }
 
-/** What the builder needs of the workspace: the catalog, and the definitions conditions can name. */
+/** What the editors need of the workspace: the definitions conditions can name, and the catalog of what it sent.
+ * The catalog can take a while on a large workspace, so it is not waited for: `catalog` is empty until
+ * `catalogLoaded` resolves, and suggestions follow. */
 export async function workspaceContext(api) {
-  const [catalog, traits, audiences] = await Promise.all([
-    api.get("catalog"), api.get("computed-traits"), api.get("audiences")]);
-  return { catalog, computedTraits: traits.data, audiences: audiences.data };
+  const [traits, audiences] = await Promise.all([api.get("computed-traits"), api.get("audiences")]);
+  const context = {
+    catalog: { events: [], traits: [], eventsRead: 0, profilesRead: 0 },
+    computedTraits: traits.data,
+    audiences: audiences.data,
+  };
+  context.catalogLoaded = api.get("catalog").then((catalog) => (context.catalog = catalog)).catch(() => context.catalog);
+  return context;
+}
+
+/** Gives the editors' context the catalog once it arrives, and draws the form anew unless the user is in it. */
+export function whenCatalogArrives(workspace, ctx, form, then = () => {}) {
+  workspace.catalogLoaded.then((catalog) => {
+    ctx.catalog = catalog;
+    then(catalog);
+    if (form.isConnected && !form.contains(document.activeElement)) ctx.rerender();
+  });
 }

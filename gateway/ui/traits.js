@@ -3,7 +3,9 @@
 import { ago, field, fill, formatNumber, formatTime, h, select, show } from "./dom.js";
 import { editDraft } from "./drafts.js";
 import { describeEvents, describeWindow, eventFields, windowFields } from "./editors.js";
-import { failure, pageHeader, POLL_MS, profileRows, statusBadge, whileShown, workspaceContext } from "./parts.js";
+import {
+  failure, pageHeader, POLL_MS, profileRows, statusBadge, whenCatalogArrives, whileShown, workspaceContext,
+} from "./parts.js";
 
 export const TRAIT_KINDS = [
   ["count", "Event counter"], ["sum", "Sum of a property"], ["avg", "Average of a property"],
@@ -89,7 +91,7 @@ export async function traitEditor(view, api, id) {
     // The properties seen on the chosen events, as they are when the field is focused (the event may change).
     const suggest = () => {
       const paths = new Set();
-      for (const event of workspace.catalog.events) {
+      for (const event of ctx.catalog.events) {
         if (draft.event.name && event.name !== draft.event.name) continue;
         for (const p of event.properties) paths.add(p.path);
       }
@@ -128,4 +130,5 @@ export async function traitEditor(view, api, id) {
     h("div", { class: "with-aside" }, form,
       h("aside", { class: "card preview", "aria-label": "Preview" }, h("h2", {}, "Preview"), previewBox)));
   ctx.rerender();
+  whenCatalogArrives(workspace, ctx, form);
 }

@@ -1,10 +1,11 @@
 """What a workspace has sent, for builders to offer: event names with their property paths, and trait paths.
 
-Read from a bounded sample so that the cost stays flat as the workspace grows: the `RECENT_EVENTS` events that
-arrived last (the `by_arrival` index serves the sort) and the first `SAMPLED_PROFILES` live profiles in id order
-(ids are uuid5 hashes, so that is a sample unbiased by age, served by the `by_workspace` index). Two aggregations,
-each grouping in the store: only names, paths and types come back, never the documents. Paths go two levels deep
-(`product.price`), as far as a builder's picker is useful; deeper ones can still be typed by hand.
+Read from a bounded sample so that the cost stays flat as the workspace grows: the events that arrived last
+(`CDP_PROFILE_CATALOG_EVENTS`, 10,000 by default; the `by_arrival` index serves the sort) and the first
+`SAMPLED_PROFILES` live profiles in id order (ids are uuid5 hashes, so that is a sample unbiased by age, served by
+the `by_workspace` index). Two aggregations, each grouping in the store: only names, paths and types come back,
+never the documents. Paths go two levels deep (`product.price`), as far as a builder's picker is useful; deeper
+ones can still be typed by hand.
 """
 
 import asyncio
@@ -17,7 +18,6 @@ from services.common.store import Store
 # The event types a definition can name: what the catalog offers.
 from services.segmentation.definitions import EVENT_TYPES
 
-RECENT_EVENTS = 10_000
 SAMPLED_PROFILES = 1_000
 # What one answer lists at most: enough for a picker, bounded whatever the workspace sends.
 MAX_EVENTS = 500
@@ -52,40 +52,42 @@ class CatalogView:
 
 
 def _keys(source: str) -> dict[str, Any]:
-    """An expression listing the keys of the object at `source` with their types, and one level below each:
-    `[{k, t, s: [{k, t}]}]`."""
-    def pairs(obj: str, var: str, nested: dict[str, Any] | None = None) -> dict[str, Any]:
-        item = {"k": f"$${var}.k", "t": {"$type": f"$${var}.v"}, **(nested or {})}
-        return {"$map": {"input": {"$objectToArray": obj}, "as": var, "in": item}}
+    """An expression listing the paths of the object at `source` with their BSON types, one level below each key
+    too: `[{k: "a", t: "object"}, {k: "a.b", t: "int"}, ...]`. Flat, so that grouping adds up scalars only."""
+    def entry(path: Any, value: str) -> dict[str, Any]:
+        return {"k": path, "t": {"$type": value}}
 
-    inner = {"s": {"$cond": [{"$eq": [{"$type": "$$p.v"}, "object"]}, pairs("$$p.v", "q"), []]}}
-    return pairs({"$cond": [{"$eq": [{"$type": source}, "object"]}, source, {}]}, "p", inner)
+    # The key is bound by $let: the embedded store does not see $reduce's `this` inside a nested $map.
+    below = {"$map": {"input": {"$objectToArray": "$$value_of"}, "as": "s",
+                      "in": entry({"$concat": ["$$key", ".", "$$s.k"]}, "$$s.v")}}
+    return {"$reduce": {
+        "input": {"$objectToArray": {"$cond": [{"$eq": [{"$type": source}, "object"]}, source, {}]}},
+        "initialValue": [],
+        "in": {"$let": {"vars": {"key": "$$this.k", "value_of": "$$this.v"}, "in": {"$concatArrays": [
+            "$$value", [entry("$$key", "$$value_of")],
+            {"$cond": [{"$eq": [{"$type": "$$value_of"}, "object"]}, below, []]}]}}},
+    }}
 
 
 def _key_groups(extra_key: dict[str, Any]) -> list[dict[str, Any]]:
-    """Stages from documents with `keys` (see `_keys`) to one document per (extra_key..., key)."""
+    """Stages from documents with `keys` (see `_keys`) to one document per (extra_key..., path) with its types."""
     return [{"$unwind": "$keys"},
-            {"$group": {"_id": {**extra_key, "k": "$keys.k"}, "t": {"$addToSet": "$keys.t"},
-                        "s": {"$addToSet": "$keys.s"}}},
+            {"$group": {"_id": {**extra_key, "k": "$keys.k"}, "t": {"$addToSet": "$keys.t"}}},
             {"$limit": MAX_EVENTS * MAX_FIELDS}]
 
 
 def fields(groups: Iterable[dict[str, Any]]) -> list[CatalogField]:
-    """Paths and their JSON types from key groups (`{_id: {k}, t: [types], s: [[{k, t}], ...]}`): each key, and
-    each key one level below it, by path."""
+    """Paths and their JSON types from path groups (`{_id: {k}, t: [BSON types]}`), a path's groups merged."""
     found: dict[str, set[str]] = {}
     for group in groups:
-        key = group["_id"]["k"]
-        found.setdefault(key, set()).update(_JSON_TYPES.get(t, t) for t in group.get("t", []))
-        for below in group.get("s", []):
-            for item in below or []:
-                found.setdefault(f"{key}.{item['k']}", set()).add(_JSON_TYPES.get(item["t"], item["t"]))
+        found.setdefault(group["_id"]["k"], set()).update(_JSON_TYPES.get(t, t) for t in group.get("t", []))
     return [CatalogField(path, tuple(sorted(types))) for path, types in sorted(found.items())][:MAX_FIELDS]
 
 
 class Catalog:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, recent_events: int = 10_000) -> None:
         self.store = store
+        self.recent_events = recent_events
 
     async def read(self, workspace: str) -> CatalogView:
         (events, traits_seen, events_read), (profile_traits, profiles_read) = await asyncio.gather(
@@ -99,7 +101,7 @@ class Catalog:
         pipeline: list[dict[str, Any]] = [
             {"$match": {"workspace": workspace}},
             {"$sort": {"received_at": -1}},
-            {"$limit": RECENT_EVENTS},
+            {"$limit": self.recent_events},
             {"$project": {"type": 1, "timestamp": 1, "traits": 1, "properties": 1,
                           # A track call is named by `event`, a page or screen call by `name`, as the engine reads them.
                           "n": {"$cond": [{"$eq": ["$type", "track"]}, "$event", "$name"]}}},

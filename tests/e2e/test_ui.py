@@ -82,7 +82,8 @@ def condition(page: Page, index: int) -> Locator:
 
 
 async def options_of(field: Locator) -> list[str]:
-    """The suggestions a text field offers (its datalist)."""
+    """The suggestions a text field offers once focused (its datalist)."""
+    await field.focus()
     list_id = await field.get_attribute("list")
     return await field.page.locator(f"datalist#{list_id} option").evaluate_all("os => os.map(o => o.value)")
 

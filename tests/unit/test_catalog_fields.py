@@ -1,14 +1,15 @@
-"""The catalog's paths and types from the store's key groups (services/profile/catalog.py)."""
+"""The catalog's paths and types from the store's path groups (services/profile/catalog.py)."""
 
 from services.profile.catalog import CatalogField, fields
 
 
 def test_paths_go_two_levels_deep_with_their_json_types() -> None:
     groups = [
-        {"_id": {"k": "price"}, "t": ["int", "double", "string"], "s": [[]]},
-        {"_id": {"k": "product"}, "t": ["object"], "s": [[{"k": "sku", "t": "string"}], [{"k": "sku", "t": "null"},
-                                                                                          {"k": "on", "t": "bool"}]]},
-        {"_id": {"k": "price"}, "t": ["long"], "s": []},  # the same key from another source (profiles, identify)
+        {"_id": {"k": "price"}, "t": ["int", "double", "string"]},
+        {"_id": {"k": "product"}, "t": ["object"]},
+        {"_id": {"k": "product.sku"}, "t": ["string", "null"]},
+        {"_id": {"k": "product.on"}, "t": ["bool"]},
+        {"_id": {"k": "price"}, "t": ["long"]},  # the same path from another source (profiles, identify calls)
     ]
     assert fields(groups) == [
         CatalogField("price", ("number", "string")),
