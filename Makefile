@@ -6,8 +6,10 @@ PYTHON313 := $(shell for p in python3.13 "$$(pyenv prefix 3.13.0 2>/dev/null)/bi
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 PY := $(VENV)/bin/python
 SITE := $(VENV)/lib/python3.13/site-packages
+# The browser the audience builder's tests drive (Debian's; Playwright never downloads one here).
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: venv run test protos bench clean
+.PHONY: venv run test protos bench screenshots clean
 
 # The dependencies, then the project itself for its console script .venv/bin/cdp (the admin CLI; see pyproject.toml).
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -27,7 +29,13 @@ run: venv
 	$(PY) -m tools.run
 
 test: venv
+	@test -x $(CHROMIUM) || { echo "make test needs Debian's chromium at $(CHROMIUM) for the audience builder's" \
+		"browser tests: apt-get install -y chromium (.ci/run installs it)"; exit 1; }
 	$(PY) -m pytest
+
+# The README's screenshots of the audience builder, taken by its browser tests.
+screenshots: venv
+	CDP_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/e2e/test_ui.py -q
 
 protos: venv
 	$(PY) -m tools.gen_protos

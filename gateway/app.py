@@ -3,8 +3,11 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from gateway import errors
 from gateway.auth import Credentials
@@ -13,12 +16,15 @@ from gateway.deadline import Deadline
 from gateway.limits import Limits
 from gateway.ratelimit import RateLimiter
 from gateway.request_log import RequestLog
-from gateway.routes import definitions, health, profiles, segment, tracking
+from gateway.routes import catalog, definitions, health, profiles, segment, tracking
 from gateway.settings import GatewaySettings
 from gateway.urls import Utf8Urls
 from services.common.store import Store
 
 log = logging.getLogger(__name__)
+
+# The audience builder: static files (plain ES modules and CSS, no build step) that use only the public REST API.
+UI = Path(__file__).resolve().parent / "ui"
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -47,6 +53,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(segment.router)
     app.include_router(profiles.router)
     app.include_router(definitions.router)
+    app.include_router(catalog.router)
+    # A mount is not an operation, so the page stays out of the OpenAPI schema.
+    app.mount("/ui", StaticFiles(directory=UI, html=True), name="ui")
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/ui/")
     app.add_middleware(segment.BrowserCORS)
     app.add_middleware(Utf8Urls)
 

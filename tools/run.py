@@ -41,6 +41,7 @@ def main() -> int:
     print(f"""
 The suite is up.
   gateway       {endpoints.gateway}   (OpenAPI: {endpoints.gateway}/docs, readiness: {endpoints.gateway}/readyz)
+  builder       {endpoints.gateway}/ui/   (sign in with the workspace and auth-token below)
   ingest        {endpoints.ingest}    segmentation {endpoints.segmentation}    profile {endpoints.profile}
   store         {uri}
   workspace     {DEV_WORKSPACE}  auth-token: {token}  write key: {write_key}

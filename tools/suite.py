@@ -154,14 +154,19 @@ class Suite:
         }
         addresses = {name: [f"127.0.0.1:{c.wait_ready(timeout)['port']}" for c in children]
                      for name, children in started.items()}
+        gateway = self.start_gateway(addresses, ports.get("gateway", 0), host, timeout)
+        return Endpoints(mongodb_uri=mongodb_uri, gateway=gateway, replicas=addresses)
+
+    def start_gateway(self, replicas: dict[str, list[str]], port: int = 0, host: str = "127.0.0.1",
+                      timeout: float = 60) -> str:
+        """A gateway in front of these service replicas (the store from `env`'s MONGODB_URI); its base URL."""
         gateway = self.spawn("gateway", "gateway", env={
-            "CDP_GATEWAY_PORT": str(ports.get("gateway", 0)),
+            "CDP_GATEWAY_PORT": str(port),
             "CDP_GATEWAY_HOST": host,
             # gRPC's `ipv4:` target lists every replica; the gateway's round robin then uses them all.
-            **{f"CDP_GATEWAY_{name.upper()}_TARGET": "ipv4:" + ",".join(found) for name, found in addresses.items()},
+            **{f"CDP_GATEWAY_{name.upper()}_TARGET": "ipv4:" + ",".join(found) for name, found in replicas.items()},
         })
-        gateway_port = gateway.wait_ready(timeout)["port"]
-        return Endpoints(mongodb_uri=mongodb_uri, gateway=f"http://127.0.0.1:{gateway_port}", replicas=addresses)
+        return f"http://127.0.0.1:{gateway.wait_ready(timeout)['port']}"
 
     def stop(self, timeout: float = 15) -> dict[str, int]:
         """SIGTERM every child, newest first but the store last (a test may have restarted it), each given

@@ -2,8 +2,8 @@
 
 The bodies are the proto3 JSON of `cdp.segmentation.v1.Audience` / `ComputedTrait` with proto field names, which is
 the public definition format: `json_format` translates them both ways, so nothing here maps fields by hand or
-checks a rule. The two kinds share one set of CRUD routes, made per kind by `_add_crud`; audiences add preview and
-members.
+checks a rule. The two kinds share one set of CRUD routes, made per kind by `_add_crud`; audiences add preview,
+members and size history, computed traits a preview of their values.
 """
 
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from gateway.errors import ApiError
 from gateway.limits import json_object_body
 from services.common.errors import ValidationError
 from services.common.proto_json import parse, to_dict
+from services.common.structs import value_to_python
 
 router = APIRouter(prefix="/track/{client}/{account}/{brand}/v1")
 
@@ -41,7 +42,7 @@ COMPUTED_TRAIT_EXAMPLE = {
     "event": {"name": "Order Completed", "where": []},
     "window": {"kind": "quick", "last": {"amount": 365, "unit": "days"}},
 }
-_STORED = {"id": "0b6f4a52-2f0c-4c59-9d36-3f7c1b7f4d10", "version": 1,
+_STORED = {"id": "0b6f4a52-2f0c-4c59-9d36-3f7c1b7f4d10", "version": 1, "size": 2,
            "status": {"state": "building", "progress": 0, "updated_at": "2026-12-03T10:00:00Z"},
            "created_at": "2026-12-03T10:00:00Z", "updated_at": "2026-12-03T10:00:00Z"}
 
@@ -169,6 +170,43 @@ async def members(
 ) -> dict[str, Any]:
     reply = await _call(request, workspace, "ListAudienceMembers", id=definition_id, limit=limit, cursor=cursor)
     return {"data": list(reply.profile_ids), "cursor": reply.next_cursor or None}
+
+
+@router.get("/audiences/{id}/size-history", tags=["audiences"], operation_id="get_audience_size_history",
+            summary="An audience's size at the end of each recent hour or day, from its membership changes",
+            description="Oldest first; the last point is the current bucket, ending now. `entered`/`exited` count "
+                        "the profiles that entered and left during each bucket.",
+            responses={200: {"content": {"application/json": {"example": {"data": [
+                {"at": "2026-12-02T00:00:00Z", "size": 40, "entered": 3, "exited": 1},
+                {"at": "2026-12-03T10:00:00Z", "size": 42, "entered": 2, "exited": 0}]}}}},
+                **_ERRORS, 404: {"description": "No such audience"}})
+async def size_history(
+    request: Request,
+    workspace: Workspace,
+    definition_id: DefinitionId,
+    bucket: Annotated[str, Query(description="`day` (the default) or `hour`",
+                                 json_schema_extra={"enum": ["day", "hour"]})] = "",
+    buckets: Annotated[int, Query(ge=0, le=366, description="How many buckets, 1 to 366 (0: the default, 30)")] = 0,
+) -> dict[str, Any]:
+    reply = await _call(request, workspace, "GetAudienceSizeHistory", id=definition_id, bucket=bucket,
+                        buckets=buckets)
+    return {"data": [{"at": p.at.ToJsonString(), "size": p.size, "entered": p.entered, "exited": p.exited}
+                     for p in reply.points]}
+
+
+@router.post("/computed-traits/preview", tags=["computed-traits"], operation_id="preview_computed_trait",
+             summary="Compute an unsaved computed trait now: how many profiles have a value, and a few values",
+             responses={200: {"content": {"application/json": {"example": {"size": 2, "sample": [
+                 {"profileId": "4c90b9cf-5e4d-4689-ba57-b0f3e7c813fe", "value": 620.5},
+                 {"profileId": "9a1d4c1e-0f57-4a43-a0a4-1c1b5a3c2e77", "value": 120}]}}}}, **_ERRORS})
+async def preview_computed_trait(
+    request: Request,
+    workspace: Workspace,
+    body: Annotated[dict[str, Any], Body(openapi_examples={"example": {"value": COMPUTED_TRAIT_EXAMPLE}})],
+) -> dict[str, Any]:
+    reply = await _call(request, workspace, "PreviewComputedTrait", computed_trait=_parse(body, COMPUTED_TRAITS))
+    return {"size": reply.size,
+            "sample": [{"profileId": v.profile_id, "value": value_to_python(v.value)} for v in reply.sample]}
 
 
 _add_crud(AUDIENCES)

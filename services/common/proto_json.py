@@ -46,8 +46,25 @@ def parse[M: Message](data: Any, message: M) -> M:
 
 
 def to_dict(message: Message) -> dict[str, Any]:
-    """The public JSON of a message: proto field names, integral numbers as ints (see structs.normalize)."""
-    return normalize(json_format.MessageToDict(message, preserving_proto_field_name=True))
+    """The public JSON of a message: proto field names, integral numbers as ints (see structs.normalize), 64-bit
+    integers too (proto3 JSON writes them as strings, which no JSON client expects of a count)."""
+    return _int64s(message, normalize(json_format.MessageToDict(message, preserving_proto_field_name=True)))
+
+
+_INT64 = (FieldDescriptor.CPPTYPE_INT64, FieldDescriptor.CPPTYPE_UINT64)
+
+
+def _int64s(message: Message, data: dict[str, Any]) -> dict[str, Any]:
+    for field in message.DESCRIPTOR.fields:
+        if field.name not in data or _is_map(field):
+            continue
+        if field.cpp_type in _INT64:
+            data[field.name] = [int(v) for v in data[field.name]] if field.is_repeated else int(data[field.name])
+        elif field.message_type is not None and not field.message_type.full_name.startswith("google.protobuf."):
+            value = getattr(message, field.name)
+            for item, part in zip(value, data[field.name]) if field.is_repeated else ((value, data[field.name]),):
+                _int64s(item, part)
+    return data
 
 
 def parse_message(message: Message) -> dict[str, Any]:

@@ -63,6 +63,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     MEMBERSHIP_LOG: [
         IndexModel([("workspace", ASCENDING), ("profile_id", ASCENDING), ("at", ASCENDING)], name="by_profile"),
         IndexModel([("workspace", ASCENDING), ("at", ASCENDING), ("_id", ASCENDING)], name="by_time"),
+        # An audience's size over a period reads only that audience's changes in the period.
+        IndexModel([("workspace", ASCENDING), ("audience_id", ASCENDING), ("at", ASCENDING)],
+                   name="by_audience_time"),
     ],
 }
 

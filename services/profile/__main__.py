@@ -3,6 +3,7 @@
 from cdp.profile.v1 import profile_pb2, profile_pb2_grpc
 from services.common.grpc_server import Registration, run_service
 from services.common.store import Store
+from services.profile.catalog import Catalog
 from services.profile.events import Events
 from services.profile.history import History
 from services.profile.meta import Meta
@@ -15,7 +16,8 @@ from services.profile.settings import ProfileSettings
 def build(store: Store, settings: ProfileSettings) -> tuple[list[Registration], list]:
     profiles = Profiles(store, DefinitionNames(store, settings.name_cache_seconds))
     events = Events(store, profiles)
-    servicer = ProfileServicer(profiles, events, Meta(profiles, events), History(store, profiles))
+    servicer = ProfileServicer(profiles, events, Meta(profiles, events), History(store, profiles),
+                               Catalog(store, settings.catalog_events))
     name = profile_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name
     return [Registration(name, servicer, profile_pb2_grpc.add_ProfileServiceServicer_to_server)], []
 

@@ -12,6 +12,7 @@ from cdp.profile.v1 import profile_pb2, profile_pb2_grpc
 from services.common.errors import ValidationError
 from services.common.grpc_server import rpc, workspace_of
 from services.common.structs import dict_to_struct
+from services.profile.catalog import Catalog, CatalogField, CatalogView
 from services.profile.events import Events, EventQuery, EventView
 from services.profile.history import History, MembershipChangeView
 from services.profile.meta import Meta, MetaView
@@ -100,17 +101,29 @@ def change_message(view: MembershipChangeView) -> profile_pb2.MembershipChange:
                                         reason=view.reason)
 
 
+def catalog_field(found: CatalogField) -> profile_pb2.CatalogField:
+    return profile_pb2.CatalogField(path=found.path, types=found.types)
+
+
+def catalog_message(view: CatalogView) -> profile_pb2.GetCatalogResponse:
+    events = [profile_pb2.CatalogEvent(type=e.type, name=e.name, seen=e.seen, last_seen=_timestamp(e.last_seen),
+                                       properties=[catalog_field(f) for f in e.properties]) for e in view.events]
+    return profile_pb2.GetCatalogResponse(events=events, traits=[catalog_field(f) for f in view.traits],
+                                          events_read=view.events_read, profiles_read=view.profiles_read)
+
+
 def event_query(request: profile_pb2.ListEventsRequest) -> EventQuery:
     return EventQuery(start=_datetime(request, "start"), end=_datetime(request, "end"), sort=request.sort,
                       include=tuple(request.include), exclude=tuple(request.exclude))
 
 
 class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
-    def __init__(self, profiles: Profiles, events: Events, meta: Meta, history: History) -> None:
+    def __init__(self, profiles: Profiles, events: Events, meta: Meta, history: History, catalog: Catalog) -> None:
         self.profiles = profiles
         self.events = events
         self.meta = meta
         self.history = history
+        self.catalog = catalog
 
     @rpc
     async def GetProfile(
@@ -157,3 +170,9 @@ class ProfileServicer(profile_pb2_grpc.ProfileServiceServicer):
                                                      request.scroll_id)
         return profile_pb2.GetMembershipHistoryResponse(changes=[change_message(c) for c in changes],
                                                         scroll_id=scroll_id)
+
+    @rpc
+    async def GetCatalog(
+        self, request: profile_pb2.GetCatalogRequest, context: grpc.aio.ServicerContext
+    ) -> profile_pb2.GetCatalogResponse:
+        return catalog_message(await self.catalog.read(workspace_of(context)))

@@ -10,3 +10,5 @@ class ProfileSettings(ServiceSettings):
     port: int = Field(50053, ge=0, le=65535)
     # How long audience and computed trait names are cached: a rename shows within this (see names.py).
     name_cache_seconds: float = Field(5.0, ge=0)
+    # How many of the latest events the catalog of what a workspace sent reads (see catalog.py): its cost.
+    catalog_events: int = Field(10_000, ge=1, le=1_000_000)

@@ -35,7 +35,7 @@ def build(store: Store, settings: SegmentationSettings) -> tuple[list[Registrati
     jobs = Jobs(store, worker, Leases(store, owner), claim_interval=settings.claim_interval_seconds,
                 reconcile_interval=settings.reconcile_interval_seconds, reconcile_sample=settings.reconcile_sample)
     servicer = SegmentationServicer(
-        Audiences(store, backfills, engine), ComputedTraits(store, backfills), Follower(store)
+        Audiences(store, backfills, engine), ComputedTraits(store, backfills, engine), Follower(store)
     )
     name = segmentation_pb2.DESCRIPTOR.services_by_name["SegmentationService"].full_name
     registration = Registration(name, servicer, segmentation_pb2_grpc.add_SegmentationServiceServicer_to_server)

@@ -4,14 +4,16 @@
 audience and computed trait it names must exist, and audiences must not refer to each other in a cycle.
 """
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
 from services.common.clock import Clock, utc_now
 from services.common.cursors import decode_cursor, encode_cursor
 from services.common.errors import ValidationError
-from services.common.store import Store
-from services.segmentation.definition_store import BackfillQueue, Definitions, Kind, audience_references
+from services.common.store import Store, chunks
+from services.segmentation.definition_store import BackfillQueue, Definitions, Kind, audience_references, public
 from services.segmentation.definitions import Reference, check_audience, find_cycle, references
+from services.segmentation.sizes import DEFAULT_BUCKET, DEFAULT_BUCKETS, Change, SizePoint, period, sizes
 
 MAX_MEMBERS_PAGE = 1000
 DEFAULT_MEMBERS_PAGE = 100
@@ -58,6 +60,30 @@ class Audiences(Definitions):
         await self._find(workspace, audience_id)
         ids, last = await self.engine.members(workspace, audience_id, limit, after)
         return ids, encode_cursor("members", {"audience": audience_id, "after": last}) if last else ""
+
+    async def shown(self, workspace: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """An audience as read, with its size: its stored members, counted on the `by_audience` index."""
+        return {**public(doc), "size": await self._size(workspace, doc["_id"])}
+
+    async def _size(self, workspace: str, audience_id: str, among: Sequence[str] | None = None) -> int:
+        query: dict[str, Any] = {"workspace": workspace, "audiences": audience_id}
+        if among is None:
+            return await self.store.profile_state.count_documents(query)
+        return sum([await self.store.profile_state.count_documents({**query, "_id": {"$in": chunk}})
+                    for chunk in chunks(among)])
+
+    async def size_history(self, workspace: str, audience_id: str, bucket: str,
+                           buckets: int) -> Sequence[SizePoint]:
+        """The audience's size at the end of each of the last `buckets` hours or days (see sizes.py)."""
+        start, ends = period(self.clock(), bucket or DEFAULT_BUCKET, buckets or DEFAULT_BUCKETS)
+        await self._find(workspace, audience_id)
+        changes = [Change(d["profile_id"], d["at"], d["change"] == "entered")
+                   async for d in self.store.membership_log.find(
+                       {"workspace": workspace, "audience_id": audience_id, "at": {"$gt": start, "$lte": ends[-1]}},
+                       {"profile_id": 1, "at": 1, "change": 1}).sort([("at", 1), ("_id", 1)])]
+        changed = sorted({c.profile_id for c in changes})
+        size_now = await self._size(workspace, audience_id)
+        return sizes(changes, ends, size_now, await self._size(workspace, audience_id, changed) if changed else 0)
 
     async def _checked(self, workspace: str, checked: dict[str, Any], own_id: str | None) -> dict[str, Any]:
         fields = {"name": checked["name"], "description": checked.get("description", ""),

@@ -103,19 +103,24 @@ class Definitions(ABC):
         except DuplicateKeyError:
             raise self._taken(fields["name"]) from None
         self.backfills.build(workspace, self.kind, doc["_id"])
+        return await self.shown(workspace, doc)
+
+    async def shown(self, workspace: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """A stored definition as every answer gives it; a kind may add what it knows of it (an audience its size)."""
         return public(doc)
 
     async def get(self, workspace: str, definition_id: str) -> dict[str, Any]:
-        return public(await self._find(workspace, definition_id))
+        return await self.shown(workspace, await self._find(workspace, definition_id))
 
     async def get_by_name(self, workspace: str, name: str) -> dict[str, Any]:
         doc = await self.collection.find_one({"workspace": workspace, "name": check_name(name)})
         if doc is None:
             raise NotFoundError(f"no {self.label} named {name!r}")
-        return public(doc)
+        return await self.shown(workspace, doc)
 
     async def list(self, workspace: str) -> list[dict[str, Any]]:
-        return [public(doc) async for doc in self.collection.find({"workspace": workspace}).sort("name", 1)]
+        return [await self.shown(workspace, doc)
+                async for doc in self.collection.find({"workspace": workspace}).sort("name", 1)]
 
     async def update(self, workspace: str, definition_id: str, definition: dict[str, Any]) -> dict[str, Any]:
         """Replace the whole definition; a new version, built anew."""
@@ -137,7 +142,7 @@ class Definitions(ABC):
         if updated is None:
             raise ConflictError(f"{self.label} {definition_id} was changed meanwhile: read it again and retry")
         self.backfills.build(workspace, self.kind, definition_id)
-        return public(updated)
+        return await self.shown(workspace, updated)
 
     async def delete(self, workspace: str, definition_id: str) -> None:
         current = await self._find(workspace, definition_id)

@@ -218,10 +218,11 @@ def check_audience(definition: dict[str, Any], require_name: bool = True) -> dic
     return {**definition, "name": name, "description": description}
 
 
-def check_computed_trait(definition: dict[str, Any]) -> dict[str, Any]:
+def check_computed_trait(definition: dict[str, Any], require_name: bool = True) -> dict[str, Any]:
     """The computed trait's stored fields, checked: every field present, `None` where the definition has none
-    (no property for `count`, no window for all time), `{}` for "every event"."""
-    name = check_name(definition.get("name"))
+    (no property for `count`, no window for all time), `{}` for "every event". `require_name=False` is for
+    previews of unsaved drafts, as for audiences."""
+    name = check_name(definition.get("name")) if require_name or definition.get("name") else ""
     kind = definition.get("kind")
     _one_of(kind, COMPUTED_KINDS, "kind")
     prop = definition.get("property") or None

@@ -196,6 +196,18 @@ class Engine:
         members = sorted(await self.members_now(workspace, audience["conditions"]))
         return len(members), members[:sample]
 
+    async def preview_trait(self, workspace: str, trait: dict[str, Any],
+                            sample: int = 10) -> tuple[int, list[tuple[str, Any]]]:
+        """How many profiles a (checked, unsaved) computed trait gives a value now, and the first few (profile id,
+        value) in id order: the backfill's pipeline, counted and cut in the store. Values of profiles merged away
+        meanwhile may be among them, as a backfill would see them."""
+        pipeline = [*computed.pipeline(trait, workspace, self.clock()),
+                    {"$facet": {"n": [{"$count": "n"}], "sample": [{"$sort": {"_id": 1}}, {"$limit": sample}]}}]
+        [result] = await (await self.store.events.aggregate(pipeline)).to_list(None)
+        # The embedded store counts an empty input as [{n: 0}], MongoDB as nothing at all.
+        size = result["n"][0]["n"] if result["n"] else 0
+        return size, [(d["_id"], d["value"]) for d in result["sample"]]
+
     async def members(self, workspace: str, audience_id: str, limit: int, after: str) -> tuple[list[str], str]:
         """A page of an audience's stored members in profile id order, after the id `after` (from the first when
         empty), and the last id served when more remain ("" at the end)."""

@@ -15,12 +15,13 @@ from cdp.segmentation.v1 import segmentation_pb2_grpc
 from services.common.errors import ValidationError
 from services.common.grpc_server import rpc, rpc_stream, workspace_of
 from services.common.proto_json import from_document, parse_message
+from services.common.structs import python_to_value
 from services.segmentation.audiences import Audiences
 from services.segmentation.computed_traits_store import ComputedTraits
 from services.segmentation.definition_store import Definitions
 from services.segmentation.history import Follower
 
-_SET_BY_SERVICE = ("id", "status", "version", "created_at", "updated_at")
+_SET_BY_SERVICE = ("id", "status", "version", "created_at", "updated_at", "size")
 
 
 def definition(message: Message) -> dict[str, Any]:
@@ -105,6 +106,17 @@ class SegmentationServicer(segmentation_pb2_grpc.SegmentationServiceServicer):
         ids, cursor = await self.audiences.members(workspace_of(context), request.id, request.limit, request.cursor)
         return pb.ListAudienceMembersResponse(profile_ids=ids, next_cursor=cursor)
 
+    @rpc
+    async def GetAudienceSizeHistory(
+        self, request: pb.GetAudienceSizeHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetAudienceSizeHistoryResponse:
+        points = await self.audiences.size_history(workspace_of(context), request.id, request.bucket, request.buckets)
+        reply = pb.GetAudienceSizeHistoryResponse()
+        for point in points:
+            added = reply.points.add(size=point.size, entered=point.entered, exited=point.exited)
+            added.at.FromDatetime(point.at)
+        return reply
+
     # --- Computed traits ---
 
     @rpc
@@ -142,6 +154,14 @@ class SegmentationServicer(segmentation_pb2_grpc.SegmentationServiceServicer):
     ) -> pb.DeleteComputedTraitResponse:
         await self.computed_traits.delete(workspace_of(context), request.id)
         return pb.DeleteComputedTraitResponse()
+
+    @rpc
+    async def PreviewComputedTrait(
+        self, request: pb.PreviewComputedTraitRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PreviewComputedTraitResponse:
+        size, sample = await self.computed_traits.preview(workspace_of(context), definition(request.computed_trait))
+        return pb.PreviewComputedTraitResponse(size=size, sample=[
+            pb.ProfileValue(profile_id=profile_id, value=python_to_value(value)) for profile_id, value in sample])
 
     # --- Membership changes ---
 

@@ -59,6 +59,10 @@ class FakeEngine:
     async def members(self, workspace: str, audience_id: str, limit: int, cursor: str) -> tuple[list[str], str]:
         raise AssertionError("not used here")
 
+    async def preview_trait(self, workspace: str, trait: dict[str, Any],
+                            sample: int = 10) -> tuple[int, list[tuple[str, Any]]]:
+        raise AssertionError("not used here")
+
 
 @pytest.fixture
 async def own_store(mongodb_uri: str) -> AsyncIterator[Store]:
@@ -97,7 +101,7 @@ async def until(condition: Any) -> None:
 @pytest.mark.parametrize("kind", ["audience", "computed_trait"])
 async def test_building_then_ready(own_store: Store, runner: BackfillRunner, engine: FakeEngine, kind: str) -> None:
     definitions: Definitions = (Audiences(own_store, runner, engine) if kind == "audience"
-                                else ComputedTraits(own_store, runner))
+                                else ComputedTraits(own_store, runner, engine))
     created = await definitions.create(WORKSPACE, BROWSERS if kind == "audience" else ORDERS)
     assert created["status"]["state"] == "building" and created["status"]["progress"] == 0
     assert created["version"] == 1
@@ -119,7 +123,7 @@ async def test_building_then_ready(own_store: Store, runner: BackfillRunner, eng
 
 
 async def test_building_then_failed(own_store: Store, runner: BackfillRunner, engine: FakeEngine) -> None:
-    definitions = ComputedTraits(own_store, runner)
+    definitions = ComputedTraits(own_store, runner, engine)
     created = await definitions.create(WORKSPACE, ORDERS)
     engine.failure = RuntimeError("the store refused the pipeline")
     await runner.sweep()
@@ -139,7 +143,7 @@ async def test_building_then_failed(own_store: Store, runner: BackfillRunner, en
 async def test_an_update_here_supersedes_the_build_at_once(
     own_store: Store, runner: BackfillRunner, engine: FakeEngine
 ) -> None:
-    definitions = ComputedTraits(own_store, runner)
+    definitions = ComputedTraits(own_store, runner, engine)
     created = await definitions.create(WORKSPACE, ORDERS)
     engine.gate = asyncio.Event()
     await runner.sweep()
@@ -158,7 +162,7 @@ async def test_an_update_here_supersedes_the_build_at_once(
 async def test_an_old_build_that_finishes_never_marks_a_newer_version_ready(
     own_store: Store, runner: BackfillRunner, engine: FakeEngine
 ) -> None:
-    definitions = ComputedTraits(own_store, runner)
+    definitions = ComputedTraits(own_store, runner, engine)
     created = await definitions.create(WORKSPACE, ORDERS)
     engine.gate = asyncio.Event()
     await runner.sweep()
@@ -174,7 +178,7 @@ async def test_an_old_build_that_finishes_never_marks_a_newer_version_ready(
 
 async def test_one_build_per_definition_across_runners(own_store: Store, engine: FakeEngine) -> None:
     runners = [BackfillRunner(own_store, engine, owner=f"replica-{i}") for i in range(3)]
-    definitions = ComputedTraits(own_store, runners[0])
+    definitions = ComputedTraits(own_store, runners[0], engine)
     created = await definitions.create(WORKSPACE, ORDERS)
     engine.gate = asyncio.Event()
     try:
@@ -193,7 +197,7 @@ async def test_one_build_per_definition_across_runners(own_store: Store, engine:
 async def test_a_lease_left_by_a_dead_runner_is_taken_over(
     own_store: Store, runner: BackfillRunner, engine: FakeEngine
 ) -> None:
-    definitions = ComputedTraits(own_store, runner)
+    definitions = ComputedTraits(own_store, runner, engine)
     orphan = await definitions.create(WORKSPACE, ORDERS)
     alive = await definitions.create(WORKSPACE, {**ORDERS, "name": "alive"})
     now = utc_now()
@@ -211,7 +215,7 @@ async def test_a_lease_left_by_a_dead_runner_is_taken_over(
 
 async def test_the_sweeper_claims_on_start_and_on_every_change(own_store: Store, engine: FakeEngine) -> None:
     runner = BackfillRunner(own_store, engine, sweep_seconds=3600)
-    definitions = ComputedTraits(own_store, runner)
+    definitions = ComputedTraits(own_store, runner, engine)
     waiting = await definitions.create(WORKSPACE, ORDERS)  # before the runner starts: left by a stopped replica
     await runner.start()
     try:
@@ -224,7 +228,7 @@ async def test_the_sweeper_claims_on_start_and_on_every_change(own_store: Store,
 
 async def test_stopping_gives_the_lease_up(own_store: Store, engine: FakeEngine) -> None:
     first, second = BackfillRunner(own_store, engine, owner="first"), BackfillRunner(own_store, engine, owner="second")
-    definitions = ComputedTraits(own_store, first)
+    definitions = ComputedTraits(own_store, first, engine)
     created = await definitions.create(WORKSPACE, ORDERS)
     engine.gate = asyncio.Event()
     await first.sweep()
@@ -244,7 +248,7 @@ async def test_stopping_gives_the_lease_up(own_store: Store, engine: FakeEngine)
 async def test_a_delete_is_forgotten_after_its_build_stops(
     own_store: Store, runner: BackfillRunner, engine: FakeEngine
 ) -> None:
-    definitions = ComputedTraits(own_store, runner)
+    definitions = ComputedTraits(own_store, runner, engine)
     created = await definitions.create(WORKSPACE, ORDERS)
     engine.gate = asyncio.Event()
     await runner.sweep()
@@ -258,7 +262,7 @@ async def test_a_delete_is_forgotten_after_its_build_stops(
 
 async def test_a_delete_elsewhere_is_noticed_at_the_next_renewal(own_store: Store, engine: FakeEngine) -> None:
     runner = BackfillRunner(own_store, engine, lease_seconds=0.3)
-    definitions = ComputedTraits(own_store, runner)
+    definitions = ComputedTraits(own_store, runner, engine)
     created = await definitions.create(WORKSPACE, ORDERS)
     engine.gate = asyncio.Event()
     try:

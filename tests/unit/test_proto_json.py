@@ -72,3 +72,10 @@ def test_messages_holding_what_json_cannot_name_the_field() -> None:
     with pytest.raises(ValidationError, match=r"^conditions\[0\]\.trait\.value: must hold only finite numbers"):
         parse_message(nan)
     assert parse_message(pb.Audience(name="a"))["name"] == "a"
+
+
+def test_64_bit_integers_come_out_as_numbers() -> None:
+    # proto3 JSON writes int64 as a string; the public JSON keeps counts numbers, nested ones too.
+    reply = pb.GetAudienceSizeHistoryResponse(points=[pb.SizePoint(size=3, entered=2), pb.SizePoint(size=2**40)])
+    assert to_dict(reply) == {"points": [{"size": 3, "entered": 2}, {"size": 2**40}]}
+    assert to_dict(pb.Audience(name="a", size=0)) == {"name": "a", "size": 0}

@@ -196,3 +196,41 @@ class GetMembershipHistoryResponse(_message.Message):
     changes: _containers.RepeatedCompositeFieldContainer[MembershipChange]
     scroll_id: str
     def __init__(self, changes: _Optional[_Iterable[_Union[MembershipChange, _Mapping]]] = ..., scroll_id: _Optional[str] = ...) -> None: ...
+
+class GetCatalogRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CatalogField(_message.Message):
+    __slots__ = ("path", "types")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    TYPES_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    types: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, path: _Optional[str] = ..., types: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CatalogEvent(_message.Message):
+    __slots__ = ("type", "name", "seen", "last_seen", "properties")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SEEN_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEEN_FIELD_NUMBER: _ClassVar[int]
+    PROPERTIES_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    name: str
+    seen: int
+    last_seen: _timestamp_pb2.Timestamp
+    properties: _containers.RepeatedCompositeFieldContainer[CatalogField]
+    def __init__(self, type: _Optional[str] = ..., name: _Optional[str] = ..., seen: _Optional[int] = ..., last_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., properties: _Optional[_Iterable[_Union[CatalogField, _Mapping]]] = ...) -> None: ...
+
+class GetCatalogResponse(_message.Message):
+    __slots__ = ("events", "traits", "events_read", "profiles_read")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    TRAITS_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_READ_FIELD_NUMBER: _ClassVar[int]
+    PROFILES_READ_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[CatalogEvent]
+    traits: _containers.RepeatedCompositeFieldContainer[CatalogField]
+    events_read: int
+    profiles_read: int
+    def __init__(self, events: _Optional[_Iterable[_Union[CatalogEvent, _Mapping]]] = ..., traits: _Optional[_Iterable[_Union[CatalogField, _Mapping]]] = ..., events_read: _Optional[int] = ..., profiles_read: _Optional[int] = ...) -> None: ...

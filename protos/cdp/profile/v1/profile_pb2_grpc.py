@@ -76,6 +76,11 @@ class ProfileServiceStub:
                 request_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetMembershipHistoryRequest.SerializeToString,
                 response_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetMembershipHistoryResponse.FromString,
                 _registered_method=True)
+        self.GetCatalog = channel.unary_unary(
+                '/cdp.profile.v1.ProfileService/GetCatalog',
+                request_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetCatalogRequest.SerializeToString,
+                response_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetCatalogResponse.FromString,
+                _registered_method=True)
 
 
 class ProfileServiceServicer:
@@ -137,6 +142,16 @@ class ProfileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCatalog(self, request, context):
+        """What the workspace has sent, for builders to offer: the track events, pages and screens by name with the
+        property paths seen on them, and the trait paths seen on profiles. Read from a bounded sample, so that its cost
+        does not grow with the workspace: the most recent events (by arrival) and a sample of profiles; a name or path
+        seen only on older events may be missing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProfileServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -169,6 +184,11 @@ def add_ProfileServiceServicer_to_server(servicer, server):
                     servicer.GetMembershipHistory,
                     request_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetMembershipHistoryRequest.FromString,
                     response_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetMembershipHistoryResponse.SerializeToString,
+            ),
+            'GetCatalog': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCatalog,
+                    request_deserializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetCatalogRequest.FromString,
+                    response_serializer=cdp_dot_profile_dot_v1_dot_profile__pb2.GetCatalogResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -345,6 +365,33 @@ class ProfileService:
             '/cdp.profile.v1.ProfileService/GetMembershipHistory',
             cdp_dot_profile_dot_v1_dot_profile__pb2.GetMembershipHistoryRequest.SerializeToString,
             cdp_dot_profile_dot_v1_dot_profile__pb2.GetMembershipHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCatalog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.profile.v1.ProfileService/GetCatalog',
+            cdp_dot_profile_dot_v1_dot_profile__pb2.GetCatalogRequest.SerializeToString,
+            cdp_dot_profile_dot_v1_dot_profile__pb2.GetCatalogResponse.FromString,
             options,
             channel_credentials,
             insecure,

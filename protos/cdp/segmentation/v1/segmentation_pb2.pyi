@@ -130,7 +130,7 @@ class DefinitionStatus(_message.Message):
     def __init__(self, state: _Optional[str] = ..., progress: _Optional[float] = ..., error: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Audience(_message.Message):
-    __slots__ = ("name", "description", "conditions", "id", "created_at", "updated_at", "status", "version")
+    __slots__ = ("name", "description", "conditions", "id", "created_at", "updated_at", "status", "version", "size")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     CONDITIONS_FIELD_NUMBER: _ClassVar[int]
@@ -139,6 +139,7 @@ class Audience(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
     conditions: _containers.RepeatedCompositeFieldContainer[Condition]
@@ -147,7 +148,8 @@ class Audience(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     status: DefinitionStatus
     version: int
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[DefinitionStatus, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+    size: int
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., conditions: _Optional[_Iterable[_Union[Condition, _Mapping]]] = ..., id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[DefinitionStatus, _Mapping]] = ..., version: _Optional[int] = ..., size: _Optional[int] = ...) -> None: ...
 
 class EventFilter(_message.Message):
     __slots__ = ("name", "type", "where")
@@ -277,6 +279,34 @@ class ListAudienceMembersResponse(_message.Message):
     next_cursor: str
     def __init__(self, profile_ids: _Optional[_Iterable[str]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
+class GetAudienceSizeHistoryRequest(_message.Message):
+    __slots__ = ("id", "bucket", "buckets")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_FIELD_NUMBER: _ClassVar[int]
+    BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    bucket: str
+    buckets: int
+    def __init__(self, id: _Optional[str] = ..., bucket: _Optional[str] = ..., buckets: _Optional[int] = ...) -> None: ...
+
+class SizePoint(_message.Message):
+    __slots__ = ("at", "size", "entered", "exited")
+    AT_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    ENTERED_FIELD_NUMBER: _ClassVar[int]
+    EXITED_FIELD_NUMBER: _ClassVar[int]
+    at: _timestamp_pb2.Timestamp
+    size: int
+    entered: int
+    exited: int
+    def __init__(self, at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., size: _Optional[int] = ..., entered: _Optional[int] = ..., exited: _Optional[int] = ...) -> None: ...
+
+class GetAudienceSizeHistoryResponse(_message.Message):
+    __slots__ = ("points",)
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    points: _containers.RepeatedCompositeFieldContainer[SizePoint]
+    def __init__(self, points: _Optional[_Iterable[_Union[SizePoint, _Mapping]]] = ...) -> None: ...
+
 class CreateComputedTraitRequest(_message.Message):
     __slots__ = ("computed_trait",)
     COMPUTED_TRAIT_FIELD_NUMBER: _ClassVar[int]
@@ -336,6 +366,28 @@ class DeleteComputedTraitRequest(_message.Message):
 class DeleteComputedTraitResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class PreviewComputedTraitRequest(_message.Message):
+    __slots__ = ("computed_trait",)
+    COMPUTED_TRAIT_FIELD_NUMBER: _ClassVar[int]
+    computed_trait: ComputedTrait
+    def __init__(self, computed_trait: _Optional[_Union[ComputedTrait, _Mapping]] = ...) -> None: ...
+
+class ProfileValue(_message.Message):
+    __slots__ = ("profile_id", "value")
+    PROFILE_ID_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    profile_id: str
+    value: _struct_pb2.Value
+    def __init__(self, profile_id: _Optional[str] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class PreviewComputedTraitResponse(_message.Message):
+    __slots__ = ("size", "sample")
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    size: int
+    sample: _containers.RepeatedCompositeFieldContainer[ProfileValue]
+    def __init__(self, size: _Optional[int] = ..., sample: _Optional[_Iterable[_Union[ProfileValue, _Mapping]]] = ...) -> None: ...
 
 class WatchMembershipsRequest(_message.Message):
     __slots__ = ("after", "from_start", "audience")

@@ -75,6 +75,11 @@ class SegmentationServiceStub:
                 request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudienceMembersRequest.SerializeToString,
                 response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudienceMembersResponse.FromString,
                 _registered_method=True)
+        self.GetAudienceSizeHistory = channel.unary_unary(
+                '/cdp.segmentation.v1.SegmentationService/GetAudienceSizeHistory',
+                request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.GetAudienceSizeHistoryRequest.SerializeToString,
+                response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.GetAudienceSizeHistoryResponse.FromString,
+                _registered_method=True)
         self.CreateComputedTrait = channel.unary_unary(
                 '/cdp.segmentation.v1.SegmentationService/CreateComputedTrait',
                 request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.CreateComputedTraitRequest.SerializeToString,
@@ -99,6 +104,11 @@ class SegmentationServiceStub:
                 '/cdp.segmentation.v1.SegmentationService/DeleteComputedTrait',
                 request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitRequest.SerializeToString,
                 response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitResponse.FromString,
+                _registered_method=True)
+        self.PreviewComputedTrait = channel.unary_unary(
+                '/cdp.segmentation.v1.SegmentationService/PreviewComputedTrait',
+                request_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.PreviewComputedTraitRequest.SerializeToString,
+                response_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.PreviewComputedTraitResponse.FromString,
                 _registered_method=True)
         self.WatchMemberships = channel.unary_stream(
                 '/cdp.segmentation.v1.SegmentationService/WatchMemberships',
@@ -172,6 +182,15 @@ class SegmentationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAudienceSizeHistory(self, request, context):
+        """An audience's size at the end of each hour or day of a recent period, from the membership log: what its
+        members were then, read from the changes within the period and the members now. NOT_FOUND when there is no
+        such audience; INVALID_ARGUMENT for a bad bucket or period.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateComputedTrait(self, request, context):
         """Creates a computed trait and starts its backfill. INVALID_ARGUMENT names the first invalid field by its
         path; ALREADY_EXISTS when the workspace has a computed trait of that name.
@@ -205,6 +224,14 @@ class SegmentationServiceServicer:
     def DeleteComputedTrait(self, request, context):
         """Deletes a computed trait and, in the background, its values. FAILED_PRECONDITION, naming the audience, when
         an audience refers to it; NOT_FOUND when there is no such computed trait.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PreviewComputedTrait(self, request, context):
+        """Computes an unsaved computed trait over the workspace now: how many profiles have a value, and the values of a
+        few of them; nothing is saved. Checked as for CreateComputedTrait, except that it may have no name yet.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -259,6 +286,11 @@ def add_SegmentationServiceServicer_to_server(servicer, server):
                     request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudienceMembersRequest.FromString,
                     response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.ListAudienceMembersResponse.SerializeToString,
             ),
+            'GetAudienceSizeHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAudienceSizeHistory,
+                    request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.GetAudienceSizeHistoryRequest.FromString,
+                    response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.GetAudienceSizeHistoryResponse.SerializeToString,
+            ),
             'CreateComputedTrait': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateComputedTrait,
                     request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.CreateComputedTraitRequest.FromString,
@@ -283,6 +315,11 @@ def add_SegmentationServiceServicer_to_server(servicer, server):
                     servicer.DeleteComputedTrait,
                     request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitRequest.FromString,
                     response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitResponse.SerializeToString,
+            ),
+            'PreviewComputedTrait': grpc.unary_unary_rpc_method_handler(
+                    servicer.PreviewComputedTrait,
+                    request_deserializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.PreviewComputedTraitRequest.FromString,
+                    response_serializer=cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.PreviewComputedTraitResponse.SerializeToString,
             ),
             'WatchMemberships': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchMemberships,
@@ -496,6 +533,33 @@ class SegmentationService:
             _registered_method=True)
 
     @staticmethod
+    def GetAudienceSizeHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.segmentation.v1.SegmentationService/GetAudienceSizeHistory',
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.GetAudienceSizeHistoryRequest.SerializeToString,
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.GetAudienceSizeHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def CreateComputedTrait(request,
             target,
             options=(),
@@ -620,6 +684,33 @@ class SegmentationService:
             '/cdp.segmentation.v1.SegmentationService/DeleteComputedTrait',
             cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitRequest.SerializeToString,
             cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.DeleteComputedTraitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PreviewComputedTrait(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cdp.segmentation.v1.SegmentationService/PreviewComputedTrait',
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.PreviewComputedTraitRequest.SerializeToString,
+            cdp_dot_segmentation_dot_v1_dot_segmentation__pb2.PreviewComputedTraitResponse.FromString,
             options,
             channel_credentials,
             insecure,
