@@ -198,12 +198,9 @@ async def size_history(
              summary="Compute an unsaved computed trait now: how many profiles have a value, and a few values",
              responses={200: {"content": {"application/json": {"example": {"size": 2, "sample": [
                  {"profileId": "4c90b9cf-5e4d-4689-ba57-b0f3e7c813fe", "value": 620.5},
-                 {"profileId": "9a1d4c1e-0f57-4a43-a0a4-1c1b5a3c2e77", "value": 120}]}}}}, **_ERRORS})
-async def preview_computed_trait(
-    request: Request,
-    workspace: Workspace,
-    body: Annotated[dict[str, Any], Body(openapi_examples={"example": {"value": COMPUTED_TRAIT_EXAMPLE}})],
-) -> dict[str, Any]:
+                 {"profileId": "9a1d4c1e-0f57-4a43-a0a4-1c1b5a3c2e77", "value": 120}]}}}}, **_BODY_ERRORS},
+             openapi_extra=_openapi_body(COMPUTED_TRAIT_EXAMPLE))
+async def preview_computed_trait(request: Request, workspace: Workspace, body: DefinitionBody) -> dict[str, Any]:
     reply = await _call(request, workspace, "PreviewComputedTrait", computed_trait=_parse(body, COMPUTED_TRAITS))
     return {"size": reply.size,
             "sample": [{"profileId": v.profile_id, "value": value_to_python(v.value)} for v in reply.sample]}
