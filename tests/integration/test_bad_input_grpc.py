@@ -124,6 +124,9 @@ MINIMAL: dict[str, Request] = {
         name="total_revenue", kind="sum", property="revenue")),
     "DeleteComputedTrait": lambda v: sp.DeleteComputedTraitRequest(id=v["trait"]),
     "WatchMemberships": sp.WatchMembershipsRequest(from_start=True),
+    "GetCatalog": pp.GetCatalogRequest(),
+    "PreviewComputedTrait": sp.PreviewComputedTraitRequest(computed_trait=computed()),
+    "GetAudienceSizeHistory": lambda v: sp.GetAudienceSizeHistoryRequest(id=v["buyers"]),
 }
 MALFORMED_WORKSPACES = ["nope", "a/b", "a/b/C/d", "../../x", "$x/b/C", "a b/c/D", "a//C", "a/b/C\\"]
 
@@ -306,6 +309,17 @@ SEGMENTATION_CASES = [
     Call("trait-delete-referred", "DeleteComputedTrait", lambda v: sp.DeleteComputedTraitRequest(id=v["trait"]), IN_USE,
          "computed trait 'total_revenue' cannot be deleted"),
     Call("trait-delete-empty-id", "DeleteComputedTrait", sp.DeleteComputedTraitRequest(), INVALID, "id is required"),
+    Call("trait-preview-unknown-kind", "PreviewComputedTrait", sp.PreviewComputedTraitRequest(computed_trait=computed(
+        kind="median")), INVALID, "kind: must be one of count, sum"),
+    Call("trait-preview-nothing", "PreviewComputedTrait", sp.PreviewComputedTraitRequest(), INVALID,
+         "kind: is required"),
+    # Audience sizes over time.
+    Call("sizes-unknown-bucket", "GetAudienceSizeHistory", lambda v: sp.GetAudienceSizeHistoryRequest(
+        id=v["buyers"], bucket="week"), INVALID, "bucket must be one of"),
+    Call("sizes-too-many-buckets", "GetAudienceSizeHistory", lambda v: sp.GetAudienceSizeHistoryRequest(
+        id=v["buyers"], buckets=10_000), INVALID, "buckets must be 1 to"),
+    Call("sizes-unknown-id", "GetAudienceSizeHistory", sp.GetAudienceSizeHistoryRequest(id="nope"), NOT_FOUND,
+         "no audience with id 'nope'"),
     # The membership stream, resumed from positions it did not issue.
     *(Call(f"watch-after-{name}", "WatchMemberships", request, INVALID, "is not a position from this stream")
       for name, request in [
@@ -322,8 +336,8 @@ CASES = [*METADATA_CASES, *UNDECODABLE_CASES, *INGEST_CASES, *PROFILE_CASES, *SE
 def test_the_corpus_is_large_named_uniquely_and_reaches_every_rpc() -> None:
     assert len(CASES) >= 120
     assert len({case.id for case in CASES}) == len(CASES)
-    assert {case.method for case in CASES if case.metadata == "ok"} | {"ListAudiences", "ListComputedTraits"} == set(
-        RPCS), "an RPC without a bad-field case (the two lists take no fields)"
+    assert {case.method for case in CASES if case.metadata == "ok"} | {"ListAudiences", "ListComputedTraits", "GetCatalog"} == set(
+        RPCS), "an RPC without a bad-field case (the two lists and the catalog take no fields)"
 
 
 async def first_reply(channel: grpc.aio.Channel, method: MethodDescriptor, request: Message | bytes,

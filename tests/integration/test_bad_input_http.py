@@ -392,6 +392,17 @@ DEFINITION_CASES = [
     Case("members-cursor-without-position", "GET", "audiences/{buyers}/members", 400, "cursor is damaged",
          params={"cursor": lambda v: forged({"l": "members", "audience": v["buyers"], "after": {"$gt": ""}})}),
     Case("members-of-nobody", "GET", "audiences/nope/members", 404, "no audience with id 'nope'"),
+    # The builder's reads: computed-trait previews, audience sizes over time, the catalog.
+    Case("trait-preview-unknown-kind", "POST", "computed-traits/preview", 400, "kind: must be one of count, sum",
+         body=computed(kind="median")),
+    Case("trait-preview-not-json", "POST", "computed-traits/preview", 400, "the body is not valid JSON",
+         body=b"{kind"),
+    Case("sizes-unknown-bucket", "GET", "audiences/{buyers}/size-history", 400, "bucket",
+         params={"bucket": "week"}),
+    Case("sizes-too-many-buckets", "GET", "audiences/{buyers}/size-history", 400, "buckets",
+         params={"buckets": "367"}),
+    Case("sizes-of-nobody", "GET", "audiences/nope/size-history", 404, "no audience with id 'nope'"),
+    Case("catalog-posted", "POST", "catalog", 405, "Method Not Allowed", body={}),
     # Methods, credentials.
     Case("patch-audiences", "PATCH", "audiences", 405, "Method Not Allowed", body={}),
     Case("post-to-an-audience", "POST", "audiences/{buyers}", 405, "Method Not Allowed", body=BUYERS),
