@@ -81,11 +81,13 @@ def condition(page: Page, index: int) -> Locator:
     return page.locator("li.condition").nth(index)
 
 
-async def options_of(field: Locator) -> list[str]:
-    """The suggestions a text field offers once focused (its datalist)."""
+async def expect_suggested(field: Locator, *values: str) -> None:
+    """The text field offers these suggestions once focused (its datalist), as soon as the catalog has arrived:
+    the page never waits for it."""
     await field.focus()
     list_id = await field.get_attribute("list")
-    return await field.page.locator(f"datalist#{list_id} option").evaluate_all("os => os.map(o => o.value)")
+    for value in values:
+        await expect(field.page.locator(f"datalist#{list_id} option[value='{value}']")).to_have_count(1, timeout=SLOW)
 
 
 async def expect_preview(page: Page, size: int) -> None:
@@ -120,12 +122,12 @@ async def test_build_the_seed_audience_and_find_its_members(page: Page, api: Api
     first = condition(page, 0)
     await first.get_by_label("Event type").select_option("track")
     names = first.get_by_label("Event name")
-    assert {"Product Viewed", "Order Completed"} <= set(await options_of(names))  # what the workspace sent
+    await expect_suggested(names, "Product Viewed", "Order Completed")  # what the workspace sent
     await choose_event(first, "Product Viewed")
     await expect_preview(page, 4)
     await first.get_by_role("button", name="+ Property filter").click()
     price = first.get_by_label("Property")
-    assert "price" in await options_of(price)
+    await expect_suggested(price, "price")
     await price.fill("price")
     await price.press("Tab")
     await first.get_by_label("Operator").select_option("gt")
@@ -326,7 +328,7 @@ async def test_every_condition_kind_is_built_on_screen(page: Page, api: Api, sui
     trait = condition(page, 0)
     await trait.get_by_label("Condition").select_option("trait")
     path = trait.get_by_label("Trait")
-    assert "plan" in await options_of(path)
+    await expect_suggested(path, "plan")
     await path.fill("plan")
     await path.press("Tab")
     await trait.get_by_label("Value", exact=True).fill("pro")
