@@ -88,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--only", help=f"benchmarks to run, comma-separated (default all: {', '.join(SIZES)})")
     parser.add_argument("--results", type=Path, default=report.RESULTS, help="where the JSON results go")
+    parser.add_argument("--out", type=Path, default=report.OUT, help="the report's markdown (charts beside it)")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else list(SIZES)
     if unknown := set(names) - set(SIZES):
@@ -107,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"FAILED: {', '.join(f'bench.{name}' for name in failed)} (output above); no report written. "
               f"Run them again with `python -m bench.run --only {','.join(failed)}`.", file=sys.stderr)
         return 1
-    return report.main(["--results", str(args.results)])
+    return report.main(["--results", str(args.results), "--out", str(args.out)])
 
 
 if __name__ == "__main__":
