@@ -502,6 +502,7 @@ def draw_profile_api(figure: Any, plt: Any, results: Results) -> None:
 
 
 def draw_soak_latency(figure: Any, plt: Any, results: Results) -> None:
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
     samples = results["soak"]["samples"][1:]  # the first is the baseline, before any load
     t = [s["t_s"] for s in samples]
     latency = figure.add_subplot(2, 1, 1)
@@ -512,6 +513,9 @@ def draw_soak_latency(figure: Any, plt: Any, results: Results) -> None:
             latency.plot(t, [nan if (v := s["requests"][kind][q]) is None else v for s in samples], style,
                          color=color, label=f"{kind} {q[:3]}")
     latency.set_yscale("log")  # a saturated store moves latency by orders of magnitude
+    latency.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # 10, 20, 50, 100, …: readable without exponents
+    latency.yaxis.set_major_formatter(ScalarFormatter())
+    latency.yaxis.set_minor_formatter(NullFormatter())
     latency.set_ylabel("ms (log scale)")
     latency.set_title("Soak: latency per interval")
     latency.legend(fontsize=8, ncol=2)
