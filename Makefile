@@ -40,8 +40,9 @@ screenshots: venv
 protos: venv
 	$(PY) -m tools.gen_protos
 
+# Every benchmark at the sizes in bench/run.py (about 10 minutes here), then docs/benchmarks.md and its charts.
 bench: venv
-	$(PY) -m bench.store
+	$(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) var

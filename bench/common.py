@@ -1,12 +1,19 @@
-"""What the benchmarks share: a store to measure (MONGODB_URI, or the embedded one in a temp dir) and percentiles."""
+"""What the benchmarks share: a store to measure (MONGODB_URI, or the embedded one in a temp dir), percentiles, a
+workspace's people made known before a load, and what /proc says of a process."""
 
+import asyncio
 import math
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
+
+from services.common.store import Store
 from tools.suite import Suite
 
 
@@ -19,13 +26,16 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 @contextmanager
-def store_at_hand(prefix: str) -> Iterator[tuple[str, str]]:
-    """(MongoDB URI, label): the store MONGODB_URI names, or a fresh embedded one (SQLite) stopped afterwards."""
+def store_at_hand(prefix: str, suite: Suite | None = None) -> Iterator[tuple[str, str]]:
+    """(MongoDB URI, label): the store MONGODB_URI names, or a fresh embedded one (SQLite) stopped afterwards.
+
+    Given a suite, the embedded store is started as its child "store" (so that its process can be watched with
+    the others) and the whole suite is stopped afterwards."""
     external = os.environ.get("MONGODB_URI")
     if external:
         yield external, "external (MONGODB_URI)"
         return
-    suite = Suite()
+    suite = suite or Suite()
     with tempfile.TemporaryDirectory(prefix=f"bench-{prefix}-") as tmp:
         try:
             yield suite.start_store(Path(tmp) / "store.sqlite3"), "embedded (mongoeco, SQLite)"
@@ -38,3 +48,40 @@ def cpu_seconds(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": field 3 (state) is fields[0]
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a live process (VmRSS), from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024  # reported in kB
+    raise ValueError(f"process {pid} reports no VmRSS")
+
+
+async def identify(client: httpx.AsyncClient, workspace: str, token: str, people: Sequence[str],
+                   traits: dict[str, Any]) -> None:
+    """Make everyone known (one identify each, 25 to a batch call): a live site's traffic is mostly people seen
+    before, and a Profile API read of someone never seen is a 404."""
+    for start in range(0, len(people), 25):
+        reply = await client.post(f"/track/{workspace}/v1/batch", headers={"auth-token": token}, json={
+            "batch": [{"type": "identify", "userId": u, "traits": traits} for u in people[start:start + 25]]})
+        reply.raise_for_status()
+
+
+async def settled(uri: str, database: str, appname: str) -> None:
+    """Return once the workers have nothing due, so that a load starts on an idle engine."""
+    store = Store(uri, database, appname=appname)
+    try:
+        while await store.due.count_documents({"due_at": {"$lte": datetime.now(UTC)}}):
+            await asyncio.sleep(0.5)
+    finally:
+        await store.close()
+
+
+async def drop_database(uri: str, database: str) -> None:
+    """Drop a benchmark's own database on a store that outlives it (MONGODB_URI)."""
+    store = Store(uri, database, appname="bench")
+    try:
+        await store.client.drop_database(database)
+    finally:
+        await store.close()

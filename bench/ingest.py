@@ -43,7 +43,7 @@ from typing import Any
 import grpc
 import httpx
 
-from bench.common import cpu_seconds
+from bench.common import cpu_seconds, drop_database
 from cdp.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from gateway.messages import to_message
 from services.common.store import EVENTS, INDEXES, Store
@@ -226,14 +226,6 @@ def run_path(path: str, uri: str, params: Params, drop: bool) -> Row:
             asyncio.run(drop_database(uri, database))
     print(line(row), flush=True)
     return row
-
-
-async def drop_database(uri: str, database: str) -> None:
-    store = Store(uri, database, appname="bench.ingest")
-    try:
-        await store.client.drop_database(database)
-    finally:
-        await store.close()
 
 
 def header() -> str:

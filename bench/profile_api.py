@@ -43,7 +43,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from pymongo import AsyncMongoClient
 
-from bench.common import cpu_seconds, percentile, store_at_hand
+from bench.common import cpu_seconds, drop_database, percentile, store_at_hand
 from services.common.store import PROFILES, Store
 from services.common.tenancy import ensure_workspace
 from tools.suite import Suite
@@ -86,7 +86,8 @@ class Run:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "calls": len(self.latencies_ms), "seconds": round(self.seconds, 3),
-                "calls_per_s": round(self.per_s, 1), "p50_ms": round(self.p(50), 2), "p99_ms": round(self.p(99), 2),
+                "calls_per_s": round(self.per_s, 1),
+                **{f"p{q}_ms": round(self.p(q), 2) for q in (50, 90, 95, 99)}, "max_ms": round(self.p(100), 2),
                 "cpu_s": {k: round(v, 3) for k, v in self.cpu.items()},
                 "cpu_s_per_1000": round(self.cpu_per_1000(), 3)}
 
@@ -228,7 +229,7 @@ def run(params: Params, json_path: Path | None) -> int:
         finally:
             suite.stop()
             if os.environ.get("MONGODB_URI"):
-                asyncio.run(drop(uri, database))
+                asyncio.run(drop_database(uri, database))
     print(report(runs, label, params), flush=True)
     if json_path:
         raw, api = runs
@@ -240,14 +241,6 @@ def run(params: Params, json_path: Path | None) -> int:
         }, indent=2) + "\n")
         print(f"JSON written to {json_path}")
     return 0
-
-
-async def drop(uri: str, database: str) -> None:
-    store = Store(uri, database, appname="bench.profile_api")
-    try:
-        await store.client.drop_database(database)
-    finally:
-        await store.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
