@@ -45,8 +45,8 @@ def main() -> int:
 The suite is up.
   gateway       {endpoints.gateway}   (OpenAPI: {endpoints.gateway}/docs, readiness: {endpoints.gateway}/readyz)
   ingest        {endpoints.ingest}    segmentation {endpoints.segmentation}    profile {endpoints.profile}
-  metrics       {endpoints.metrics_url("gateway")}
-                {"  ".join(endpoints.metrics_url(name) for name in SERVICES)}
+  metrics       {endpoints.metrics_url("gateway")}   (Prometheus text format; each service on a port of its own:)
+                {"  ".join(f"{name} {endpoints.metrics_url(name)}" for name in SERVICES)}
   store         {uri}
   workspace     {DEV_WORKSPACE}  auth-token: {token}  write key: {write_key}
 
