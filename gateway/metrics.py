@@ -6,6 +6,7 @@ the path itself: paths carry workspaces and profile ids, and a label per path wo
 route serves (404s, CORS preflights answered before routing) share one label, as do methods no route knows.
 """
 
+import functools
 from collections.abc import Sequence
 
 from prometheus_client import Counter, Histogram
@@ -43,6 +44,13 @@ def method_of(scope: Scope) -> str:
 
 
 def observe(route: str, method: str, status: int, seconds: float) -> None:
+    requests, duration = _series(route, method, status)
+    requests.inc()
+    duration.observe(seconds)
+
+
+@functools.cache  # bounded: routes x methods x statuses
+def _series(route: str, method: str, status: int) -> tuple[Counter, Histogram]:
+    """The children of one label set, looked up once: a request pays no label lookup."""
     labels = (route, method, str(status))
-    REQUESTS.labels(*labels).inc()
-    DURATION.labels(*labels).observe(seconds)
+    return REQUESTS.labels(*labels), DURATION.labels(*labels)

@@ -134,40 +134,41 @@ def _lines(suite: Suite, process: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in list(suite.child(process).tail) if line.startswith("{")]
 
 
+def _merge(person: str) -> list[dict[str, Any]]:
+    """Messages that make two profiles (one by anonymousId, one by userId) and then merge them, which ingest logs
+    while it handles the call that merges. Each is sent on its own: the profiles must be stored before the merge."""
+    return [{"type": "track", "anonymousId": f"anon-{person}", "event": "Viewed"},
+            {"type": "track", "userId": person, "event": "Viewed"},
+            {"type": "identify", "userId": person, "anonymousId": f"anon-{person}"}]
+
+
 async def test_a_request_id_reaches_the_log_lines_of_the_service_that_handled_it(
     http: httpx.AsyncClient, processes: tuple[Suite, Endpoints], tenant: Tenant,
     channels: dict[str, grpc.aio.Channel],
 ) -> None:
     running, _ = processes
-    person = f"merged-{uuid.uuid4().hex[:8]}"
-    # Two profiles, one by anonymousId and one by userId; the third call names both and so merges them, which
-    # ingest logs while it handles that call.
-    for message in ({"anonymousId": f"anon-{person}", "event": "Viewed"}, {"userId": person, "event": "Viewed"}):
-        assert (await http.post(f"{tenant.base}/track", json=message, headers=tenant.headers)).status_code == 200
+    *making, merging = _merge(f"p-{uuid.uuid4().hex[:8]}")
+    for message in making:
+        assert (await http.post(f"{tenant.base}/{message['type']}", json=message, headers=tenant.headers)).is_success
     chosen = f"trace-{uuid.uuid4().hex}"
-    reply = await http.post(f"{tenant.base}/identify", json={"userId": person, "anonymousId": f"anon-{person}"},
-                            headers={**tenant.headers, "x-request-id": chosen})
+    reply = await http.post(f"{tenant.base}/identify", json=merging, headers={**tenant.headers, "x-request-id": chosen})
     assert reply.status_code == 200 and reply.headers["x-request-id"] == chosen, reply.text
 
-    async def logged() -> list[dict[str, Any]]:
-        return [line for line in _lines(running, "ingest") if line.get("request_id") == chosen]
-
-    lines = await eventually(logged)
-    assert {line["msg"] for line in lines} == {"merging profiles", "rpc"}, lines
-    call = next(line for line in lines if line["msg"] == "rpc")
-    assert call["rpc"] == "/cdp.ingest.v1.IngestService/Ingest" and call["code"] == "OK"
-    assert [line["status"] for line in _lines(running, "gateway") if line.get("request_id") == chosen] == [200]
-
-    # An internal caller that sends no id gets a fresh one for every call.
+    # Internal callers that send no id get a fresh one for every call.
     stub = ingest_pb2_grpc.IngestServiceStub(channels["ingest"])
-    for n in range(2):
-        message = common_pb2.Message(type="track", user_id=person, event=f"direct {n}")
-        await stub.Ingest(ingest_pb2.IngestRequest(messages=[message]), metadata=tenant.metadata)
+    for _ in range(2):
+        for m in _merge(uuid.uuid4().hex[:8]):
+            message = common_pb2.Message(type=m["type"], user_id=m.get("userId", ""), event=m.get("event", ""),
+                                         anonymous_id=m.get("anonymousId", ""))
+            await stub.Ingest(ingest_pb2.IngestRequest(messages=[message]), metadata=tenant.metadata)
 
-    async def fresh_ids() -> list[str]:
-        calls = [line for line in _lines(running, "ingest") if line["msg"] == "rpc" and line["rpc"].endswith("/Ingest")]
-        ids = [line["request_id"] for line in calls[-2:]]
-        assert len(set(ids)) == 2 and chosen not in ids and all(len(i) == 36 for i in ids), ids
-        return ids
+    async def merges() -> list[str]:
+        lines = [line for line in _lines(running, "ingest")
+                 if line["msg"] == "merging profiles" and line.get("workspace") == tenant.name]
+        assert len(lines) == 3, lines
+        return [line["request_id"] for line in lines]
 
-    await eventually(fresh_ids)
+    through_gateway, *direct = await eventually(merges)
+    assert through_gateway == chosen
+    assert len(set(direct)) == 2 and all(len(rid) == 36 and rid != chosen for rid in direct), direct
+    assert [line["status"] for line in _lines(running, "gateway") if line.get("request_id") == chosen] == [200]
