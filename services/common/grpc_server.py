@@ -1,9 +1,9 @@
 """The gRPC server bootstrap every service runs, and the translation of domain errors to status codes.
 
-`serve` gives each service the same life: health and reflection registered, every call counted, timed and logged
-with its request id (`rpc_observer`), metrics served on a port of their own, a JSON `ready` line with the bound
-ports, and on SIGTERM/SIGINT the graceful order health NOT_SERVING -> stop background jobs -> `server.stop(grace)`
--> close the store.
+`serve` gives each service the same life: health and reflection registered, every call counted and timed and its
+request id in every log line it writes (`rpc_observer`), metrics served on a port of their own, a JSON `ready` line
+with the bound ports, and on SIGTERM/SIGINT the graceful order health NOT_SERVING -> stop background jobs ->
+`server.stop(grace)` -> close the store.
 """
 
 import asyncio

@@ -53,10 +53,13 @@ async def test_traffic_moves_the_series_of_every_process(http: httpx.AsyncClient
              {"type": "track", "userId": person, "event": "Bad", "properties": {"$where": 1}}]  # rejected by ingest
     reply = await http.post(f"{tenant.base}/batch", json={"batch": batch}, headers=tenant.headers)
     assert reply.status_code == 200 and len(reply.json()["rejected"]) == 1, reply.text
-    assert (await http.get(f"{tenant.base}/profiles/userId:{person}/audiences", headers=tenant.headers)).status_code == 200
-    assert (await http.get(f"{tenant.base}/profiles/userId:nobody/audiences", headers=tenant.headers)).status_code == 404
-    audience = {"name": "pros", "conditions": [{"mode": "required", "trait": {"path": "plan", "op": "eq", "value": "pro"}}]}
-    assert (await http.post(f"{tenant.base}/audiences", json=audience, headers=tenant.headers)).status_code == 201
+    for who, status in ((person, 200), ("nobody", 404)):
+        reply = await http.get(f"{tenant.base}/profiles/userId:{who}/audiences", headers=tenant.headers)
+        assert reply.status_code == status, reply.text
+    pros = {"mode": "required", "trait": {"path": "plan", "op": "eq", "value": "pro"}}
+    reply = await http.post(f"{tenant.base}/audiences", json={"name": "pros", "conditions": [pros]},
+                            headers=tenant.headers)
+    assert reply.status_code == 201, reply.text
     assert (await http.get(f"/no/such/{person}")).status_code == 404
 
     async def moved() -> dict[str, Samples]:
