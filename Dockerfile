@@ -18,5 +18,5 @@ RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin cdp
 COPY . .
 USER cdp
 
-EXPOSE 8080 50051 50052 50053
+EXPOSE 8080 50051 50052 50053 9091 9092 9093
 CMD ["python", "-m", "gateway"]

@@ -64,6 +64,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(Utf8Urls)
 
     app.add_middleware(Deadline, seconds=settings.request_timeout_seconds)
-    app.add_middleware(RequestLog)  # added last: the outermost layer
+    app.add_middleware(RequestLog, routes=app.router.routes)  # added last: the outermost layer
 
     return app

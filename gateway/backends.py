@@ -12,6 +12,7 @@ from cdp.profile.v1.profile_pb2_grpc import ProfileServiceStub
 from cdp.segmentation.v1.segmentation_pb2_grpc import SegmentationServiceStub
 from gateway import deadline
 from gateway.settings import GatewaySettings
+from services.common import request_id
 from services.common.tenancy import WORKSPACE_METADATA_KEY
 
 # Calls that are safe to repeat are retried by gRPC itself when a replica is unavailable (down, restarting, or
@@ -43,6 +44,12 @@ def _channel_options(service: str) -> list[tuple[str, Any]]:
     ]
 
 
+def _request_metadata() -> tuple[tuple[str, str], ...]:
+    """The current request's id, for the services' logs: a call made for a request carries its id."""
+    rid = request_id.current()
+    return ((request_id.METADATA_KEY, rid),) if rid else ()
+
+
 @dataclass
 class Backends:
     channels: dict[str, grpc.aio.Channel]
@@ -70,16 +77,18 @@ class Backends:
         )
 
     def call_options(self, workspace: str) -> dict[str, object]:
-        """Keyword arguments for every RPC made on behalf of `workspace`: its metadata, and what is left of the
-        request's deadline (`gateway.deadline`)."""
-        return {"metadata": ((WORKSPACE_METADATA_KEY, workspace),), "timeout": deadline.remaining(self.timeout)}
+        """Keyword arguments for every RPC made on behalf of `workspace`: its metadata (with the request's id), and
+        what is left of the request's deadline (`gateway.deadline`)."""
+        return {"metadata": ((WORKSPACE_METADATA_KEY, workspace), *_request_metadata()),
+                "timeout": deadline.remaining(self.timeout)}
 
     async def health(self) -> dict[str, str]:
         """Each backend's gRPC health status, by name ("SERVING", "NOT_SERVING", or why it did not answer)."""
         statuses: dict[str, str] = {}
         for name, channel in self.channels.items():
             try:
-                reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
+                reply = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=2, metadata=_request_metadata())
                 statuses[name] = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
             except grpc.aio.AioRpcError as error:
                 statuses[name] = f"unreachable: {error.code().name}"

@@ -43,14 +43,20 @@ def mongodb_uri(database: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def suite(mongodb_uri: str, database: str) -> Iterator[Endpoints]:
-    """The three services and the gateway, as real processes on free ports, shared by the session."""
+def processes(mongodb_uri: str, database: str) -> Iterator[tuple[Suite, Endpoints]]:
+    """The three services and the gateway, as real processes on free ports, shared by the session; with the
+    `Suite` that runs them, for tests that read what a process logged (`Suite.child(name).tail`)."""
     running = Suite(env={"CDP_MONGODB_DATABASE": database})
     try:
-        yield running.start_services(mongodb_uri)
+        yield running, running.start_services(mongodb_uri)
     finally:
         codes = running.stop()
         assert all(code == 0 for code in codes.values()), f"unclean exits: {codes}"
+
+
+@pytest.fixture(scope="session")
+def suite(processes: tuple[Suite, Endpoints]) -> Endpoints:
+    return processes[1]
 
 
 @pytest.fixture(scope="session")

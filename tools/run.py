@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tools.suite import DEV_WORKSPACE, ROOT, StartError, Suite, bootstrap_workspace
+from tools.suite import DEV_WORKSPACE, ROOT, SERVICES, StartError, Suite, bootstrap_workspace
 
 
 def _port(name: str, default: int) -> int:
@@ -22,6 +22,8 @@ def main() -> int:
     database = os.environ.get("CDP_MONGODB_DATABASE", "cdp")
     ports = {"ingest": _port("ingest", 50051), "segmentation": _port("segmentation", 50052),
              "profile": _port("profile", 50053), "gateway": _port("gateway", 8080)}
+    metrics_ports = {"ingest": _port("ingest_metrics", 9091), "segmentation": _port("segmentation_metrics", 9092),
+                     "profile": _port("profile_metrics", 9093)}
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -31,7 +33,8 @@ def main() -> int:
         uri = os.environ.get("MONGODB_URI") or suite.start_store(
             Path(os.environ.get("CDP_STORE_PATH", ROOT / "var" / "store.sqlite3")), port=_port("store", 27017))
         bootstrap_workspace(uri, database, token, write_key)
-        endpoints = suite.start_services(uri, ports, host=os.environ.get("CDP_HOST", "127.0.0.1"))
+        endpoints = suite.start_services(uri, ports, host=os.environ.get("CDP_HOST", "127.0.0.1"),
+                                         metrics_ports=metrics_ports)
     except StartError as error:
         print(error, file=sys.stderr)
         suite.stop()
@@ -43,6 +46,8 @@ The suite is up.
   gateway       {endpoints.gateway}   (OpenAPI: {endpoints.gateway}/docs, readiness: {endpoints.gateway}/readyz)
   builder       {endpoints.gateway}/ui/   (sign in with the workspace and auth-token below)
   ingest        {endpoints.ingest}    segmentation {endpoints.segmentation}    profile {endpoints.profile}
+  metrics       {endpoints.metrics_url("gateway")}   (Prometheus text format; each service on a port of its own:)
+                {"  ".join(f"{name} {endpoints.metrics_url(name)}" for name in SERVICES)}
   store         {uri}
   workspace     {DEV_WORKSPACE}  auth-token: {token}  write key: {write_key}
 

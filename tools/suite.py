@@ -1,8 +1,9 @@
 """Start and stop the whole suite as real processes: the embedded store, the three services, the gateway.
 
 Used by `make run` (tools.run), by the integration tests and by the benchmarks, so all three run the suite the same
-way. Every child prints a JSON `ready` line once it serves (with the port it bound, so port 0 works); the suite
-waits for it, and stops children in reverse order with SIGTERM, the way an orchestrator would.
+way. Every child prints a JSON `ready` line once it serves (with the ports it bound, its gRPC port and a service's
+metrics port, so port 0 works); the suite waits for it, and stops children in reverse order with SIGTERM, the way an
+orchestrator would.
 """
 
 import asyncio
@@ -75,10 +76,17 @@ class Endpoints:
     mongodb_uri: str
     gateway: str  # base URL
     replicas: dict[str, list[str]]  # service -> the host:port of each of its replicas
+    metrics: dict[str, list[str]]  # service -> the host:port of each replica's metrics (Prometheus text over HTTP)
 
     def grpc(self, service: str) -> str:
         """The first replica of a service (the only one, unless the suite was started with several)."""
         return self.replicas[service][0]
+
+    def metrics_url(self, process: str, replica: int = 0) -> str:
+        """Where Prometheus scrapes a process: the gateway's `/metrics`, or a service replica's metrics port."""
+        if process == "gateway":
+            return f"{self.gateway}/metrics"
+        return f"http://{self.metrics[process][replica]}/metrics"
 
     @property
     def ingest(self) -> str:
@@ -130,9 +138,11 @@ class Suite:
         return child.wait_ready(timeout)["uri"]
 
     def _spawn_service(self, name: str, port: int = 0, host: str = "127.0.0.1",
-                       env: dict[str, str] | None = None) -> Child:
+                       env: dict[str, str] | None = None, metrics_port: int = 0) -> Child:
+        prefix = f"CDP_{name.upper()}_"
         return self.spawn(name, f"services.{name}", env={
-            f"CDP_{name.upper()}_PORT": str(port), f"CDP_{name.upper()}_HOST": host, **(env or {})})
+            f"{prefix}PORT": str(port), f"{prefix}HOST": host, f"{prefix}METRICS_PORT": str(metrics_port),
+            **(env or {})})
 
     def start_service(self, name: str, port: int = 0, host: str = "127.0.0.1", timeout: float = 60,
                       env: dict[str, str] | None = None) -> str:
@@ -141,21 +151,24 @@ class Suite:
 
     def start_services(
         self, mongodb_uri: str, ports: dict[str, int] | None = None, host: str = "127.0.0.1", timeout: float = 60,
-        replicas: dict[str, int] | None = None,
+        replicas: dict[str, int] | None = None, metrics_ports: dict[str, int] | None = None,
     ) -> Endpoints:
         """The three gRPC services (`replicas` of each, default one, all started at once), then the gateway in front
-        of them, spreading its calls over every replica."""
-        ports, replicas = ports or {}, replicas or {}
+        of them, spreading its calls over every replica. `ports` and `metrics_ports` are the first replica's (the
+        others take free ones); a service not named in them takes free ones too."""
+        ports, replicas, metrics_ports = ports or {}, replicas or {}, metrics_ports or {}
         self.env["MONGODB_URI"] = mongodb_uri
         started = {
-            name: [self._spawn_service(name, ports.get(name, 0) if n == 0 else 0, host)
+            name: [self._spawn_service(name, ports.get(name, 0) if n == 0 else 0, host,
+                                       metrics_port=metrics_ports.get(name, 0) if n == 0 else 0)
                    for n in range(replicas.get(name, 1))]
             for name in SERVICES
         }
-        addresses = {name: [f"127.0.0.1:{c.wait_ready(timeout)['port']}" for c in children]
-                     for name, children in started.items()}
+        ready = {name: [c.wait_ready(timeout) for c in children] for name, children in started.items()}
+        addresses = {name: [f"127.0.0.1:{info['port']}" for info in infos] for name, infos in ready.items()}
+        metrics = {name: [f"127.0.0.1:{info['metrics_port']}" for info in infos] for name, infos in ready.items()}
         gateway = self.start_gateway(addresses, ports.get("gateway", 0), host, timeout)
-        return Endpoints(mongodb_uri=mongodb_uri, gateway=gateway, replicas=addresses)
+        return Endpoints(mongodb_uri=mongodb_uri, gateway=gateway, replicas=addresses, metrics=metrics)
 
     def start_gateway(self, replicas: dict[str, list[str]], port: int = 0, host: str = "127.0.0.1",
                       timeout: float = 60) -> str:
@@ -183,6 +196,10 @@ class Suite:
             codes[child.name] = child.popen.returncode
         self.children.clear()
         return codes
+
+    def child(self, name: str) -> Child:
+        """The first child started under `name` (a service's first replica)."""
+        return next(child for child in self.children if child.name == name)
 
     def exited(self) -> list[Child]:
         return [child for child in self.children if child.popen.poll() is not None]

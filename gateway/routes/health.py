@@ -1,7 +1,8 @@
-"""Liveness and readiness for orchestrators and for `make run`."""
+"""Liveness and readiness for orchestrators and for `make run`; metrics for Prometheus."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 router = APIRouter(tags=["health"])
 
@@ -31,3 +32,10 @@ async def readyz(request: Request) -> JSONResponse:
         checks["store"] = f"unreachable: {type(error).__name__}"
     ready = all(status == "SERVING" for status in checks.values())
     return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    """Every series of this gateway process in the Prometheus text format (gateway.metrics). No auth, as scrapers
+    expect: it holds counts by route template and status, never a workspace, a profile or a path."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

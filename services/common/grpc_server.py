@@ -1,8 +1,9 @@
 """The gRPC server bootstrap every service runs, and the translation of domain errors to status codes.
 
-`serve` gives each service the same life: health and reflection registered, a JSON `ready` line with the bound
-port, and on SIGTERM/SIGINT the graceful order health NOT_SERVING -> stop background jobs -> `server.stop(grace)`
--> close the store.
+`serve` gives each service the same life: health and reflection registered, every call counted and timed and its
+request id in every log line it writes (`rpc_observer`), metrics served on a port of their own, a JSON `ready` line
+with the bound ports, and on SIGTERM/SIGINT the graceful order health NOT_SERVING -> stop background jobs ->
+`server.stop(grace)` -> close the store.
 """
 
 import asyncio
@@ -28,6 +29,8 @@ from services.common.errors import (
     ValidationError,
 )
 from services.common.lifecycle import stop_requested
+from services.common.metrics import serve_metrics
+from services.common.rpc_observer import RpcObserver
 from services.common.settings import ServiceSettings
 from services.common.store import Store
 from services.common.tenancy import WORKSPACE_METADATA_KEY, parse_workspace
@@ -184,7 +187,7 @@ async def serve(
     registrations: Sequence[Registration],
     background: Sequence[Background] = (),
 ) -> None:
-    server = grpc.aio.server(options=_SERVER_OPTIONS, interceptors=[RefuseUndecodable()])
+    server = grpc.aio.server(options=_SERVER_OPTIONS, interceptors=[RpcObserver(), RefuseUndecodable()])
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     for registration in registrations:
@@ -192,12 +195,13 @@ async def serve(
     names = [r.name for r in registrations]
     reflection.enable_server_reflection([*names, "grpc.health.v1.Health", reflection.SERVICE_NAME], server)
     port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    metrics = serve_metrics(settings.host, settings.metrics_port)
     await server.start()
     for job in background:
         await job.start()
     for name in ["", *names]:
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info(f"{service} serving", extra={"event": "ready", "port": port})
+    log.info(f"{service} serving", extra={"event": "ready", "port": port, "metrics_port": metrics.port})
 
     await stop_requested().wait()
 
@@ -207,6 +211,7 @@ async def serve(
         await job.stop()
     await server.stop(settings.grace_seconds)
     await store.close()
+    await asyncio.to_thread(metrics.close)  # last: what the shutdown itself counted can still be scraped until here
     log.info(f"{service} stopped", extra={"event": "stopped"})
 
 

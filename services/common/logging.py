@@ -1,13 +1,17 @@
 """Structured logs: one JSON object per line on stdout, configured once per process.
 
 Anything passed in `extra=` becomes a top-level field, so `log.info("ready", extra={"event": "ready",
-"port": 50051})` is machine-readable by the supervisor and by log shippers alike.
+"port": 50051})` is machine-readable by the supervisor and by log shippers alike. A line written while a request
+or a gRPC call is handled carries its `request_id` (`services.common.request_id`), so one request can be followed
+from the gateway through every service it reached.
 """
 
 import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from services.common import request_id
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
 
@@ -25,6 +29,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        if (current := request_id.current()) is not None:
+            entry["request_id"] = current
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)

@@ -17,9 +17,11 @@ class StoreSettings(BaseSettings):
 
 
 class ServiceSettings(StoreSettings):
-    """A gRPC service's settings; subclasses set `env_prefix` (e.g. `CDP_INGEST_`) and the default port."""
+    """A gRPC service's settings; subclasses set `env_prefix` (e.g. `CDP_INGEST_`) and the default ports."""
 
     host: str = "0.0.0.0"
     port: int = Field(ge=0, le=65535)
+    # Where Prometheus scrapes the service's metrics (HTTP, on `host`); 0 picks a free port, named in the ready line.
+    metrics_port: int = Field(ge=0, le=65535)
     # How long in-flight calls may finish after SIGTERM before they are cancelled.
     grace_seconds: float = Field(5.0, ge=0)

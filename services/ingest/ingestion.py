@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from prometheus_client import Counter
 from pymongo import UpdateOne
 
 from services.common.clock import Clock, utc_now
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 
 _IDS = uuid.UUID("6f1c5a0e-4d1b-4c55-9a53-2f0b0c6f3a11")
 MAX_BATCH = 2500
+
+INGESTED = Counter("cdp_events_ingested_total", "Messages ingested, by outcome: accepted (stored now), rejected "
+                   "(invalid, not stored), duplicate (its messageId was stored before)", ["outcome"])
+_ACCEPTED, _REJECTED, _DUPLICATE = (INGESTED.labels(outcome) for outcome in ("accepted", "rejected", "duplicate"))
 
 
 def event_id(workspace: str, message_id: str) -> str:
@@ -151,8 +156,10 @@ class Ingestor:
             results[index] = Result(True, message.message_id, eid, profile_id)
 
         await self._record(workspace, profiles, events, list(due), now)
-        return [r or Result(True, raws[i].message_id, ids[i], stored[ids[i]], duplicate=True)
-                for i, r in enumerate(results)]
+        answered = [r or Result(True, raws[i].message_id, ids[i], stored[ids[i]], duplicate=True)
+                    for i, r in enumerate(results)]
+        _count(answered)
+        return answered
 
     @staticmethod
     async def _previous(resolver: IdentityResolver, previous_id: str) -> Identifier:
@@ -173,3 +180,12 @@ class Ingestor:
             # `seq` lets a worker that finishes after this mark see that the profile changed under it.
             mark = {"$set": {"workspace": workspace, "due_at": now, "reason": "event"}, "$inc": {"seq": 1}}
             await self.store.due.bulk_write([UpdateOne({"_id": p}, mark, upsert=True) for p in due], ordered=False)
+
+
+def _count(results: list[Result]) -> None:
+    """Counted once the batch is stored: a batch the store refused is retried by its sender and counted then."""
+    duplicates = sum(r.duplicate for r in results)
+    rejected = sum(not r.accepted for r in results)
+    _ACCEPTED.inc(len(results) - duplicates - rejected)
+    _REJECTED.inc(rejected)
+    _DUPLICATE.inc(duplicates)

@@ -33,7 +33,8 @@ def build(store: Store, settings: SegmentationSettings) -> tuple[list[Registrati
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     worker = DueWorker(store, owner, batch=settings.claim_batch, lease=timedelta(seconds=settings.claim_lease_seconds))
     jobs = Jobs(store, worker, Leases(store, owner), claim_interval=settings.claim_interval_seconds,
-                reconcile_interval=settings.reconcile_interval_seconds, reconcile_sample=settings.reconcile_sample)
+                reconcile_interval=settings.reconcile_interval_seconds, reconcile_sample=settings.reconcile_sample,
+                measure_interval=settings.measure_interval_seconds)
     servicer = SegmentationServicer(
         Audiences(store, backfills, engine), ComputedTraits(store, backfills, engine), Follower(store)
     )

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+from prometheus_client import Counter, Gauge
 from pymongo import ReturnDocument
 
 from services.common.clock import Clock, utc_now
@@ -38,6 +39,12 @@ from services.segmentation.definition_store import KINDS, UNLEASED, Kind, collec
 log = logging.getLogger(__name__)
 
 type Progress = Callable[[float], Awaitable[None]]
+
+# A series per build running in this process (a handful at most: `concurrency`), removed when it ends.
+PROGRESS = Gauge("cdp_backfill_progress_ratio", "How far each backfill running in this process is, 0 to 1",
+                 ["kind", "workspace", "definition_id"])
+FINISHED = Counter("cdp_backfills_total", "Backfills that ended in this process, by kind and outcome: ready, failed, "
+                   "superseded (a newer version of the definition came meanwhile)", ["kind", "outcome"])
 
 
 class BackfillEngine(Protocol):
@@ -205,11 +212,15 @@ class BackfillRunner:
             raise
         except Exception:  # the store failed us: the lease runs out and a sweep (maybe ours) retries
             log.exception("backfill interrupted", extra=_fields(job, version))
+        finally:
+            with contextlib.suppress(KeyError):  # a run that ended before its first attempt has no series
+                PROGRESS.remove(job.kind, job.workspace, job.definition_id)
 
     async def _attempt(self, job: Job, version: int, wake: asyncio.Event) -> bool:
         """One engine call for one version. True when its outcome is recorded; False when the version was
         superseded or deleted (the engine call is then cancelled and nothing is recorded)."""
         log.info("backfill started", extra=_fields(job, version))
+        PROGRESS.labels(job.kind, job.workspace, job.definition_id).set(0)
         build = asyncio.create_task(
             self.engine.backfill(job.workspace, job.kind, job.definition_id, self._progress(job, version, wake)))
         try:
@@ -222,6 +233,7 @@ class BackfillRunner:
                 wake.clear()
                 if not build.done() and not await self._renew(job, version):
                     log.info("backfill superseded", extra=_fields(job, version))
+                    FINISHED.labels(job.kind, "superseded").inc()
                     return False
         finally:
             build.cancel()
@@ -251,7 +263,11 @@ class BackfillRunner:
         if state == "ready":
             outcome["status.progress"] = 1.0
         recorded = await collection(self.store, job.kind).update_one(self._ours(job, version), {"$set": outcome})
-        return recorded.matched_count == 1
+        if recorded.matched_count == 1:
+            FINISHED.labels(job.kind, state).inc()
+            return True
+        FINISHED.labels(job.kind, "superseded").inc()
+        return False
 
     def _progress(self, job: Job, version: int, wake: asyncio.Event) -> Progress:
         """The engine's progress callback: writes status.progress, at most once per `progress_seconds`."""
@@ -259,12 +275,17 @@ class BackfillRunner:
 
         async def progress(fraction: float) -> None:
             nonlocal last
-            if not math.isfinite(fraction) or time.monotonic() - last < self.progress_seconds:
+            if not math.isfinite(fraction):
+                return
+            fraction = min(max(fraction, 0.0), 1.0)
+            # The gauge follows every step (it costs nothing); the stored progress, at most once per interval.
+            PROGRESS.labels(job.kind, job.workspace, job.definition_id).set(fraction)
+            if time.monotonic() - last < self.progress_seconds:
                 return
             last = time.monotonic()
             written = await collection(self.store, job.kind).update_one(
                 self._ours(job, version),
-                {"$set": {"status.progress": min(max(fraction, 0.0), 1.0), "status.updated_at": self.clock()}})
+                {"$set": {"status.progress": fraction, "status.updated_at": self.clock()}})
             if not written.matched_count:
                 wake.set()  # superseded or deleted: the build's watcher stops the engine call now
 

@@ -3,7 +3,11 @@
 - `claim-due`, every `claim_interval`: drain the due queue (claims are leased per profile, so every replica runs
   this job and they share the work without doing any profile twice at once);
 - `reconcile`, every `reconcile_interval`: a singleton (a store-held lease) that re-evaluates the profiles
-  evaluated longest ago and repairs and counts any drift between what is stored and a fresh evaluation.
+  evaluated longest ago and repairs and counts any drift between what is stored and a fresh evaluation;
+- `measure-due`, at start and every `measure_interval`: the due-queue gauges (`DueWorker.measure_queue`). Measured
+  here rather than when Prometheus scrapes: a scrape is answered on another thread from what was last measured, so
+  it never waits on the store (nor fails with it), and the store sees two indexed reads per interval per replica
+  however many scrapers there are.
 
 Stopping shuts the scheduler and waits for the jobs in flight, so a SIGTERM never cuts a profile in half (and
 if it did, the lease would hand the profile to another worker).
@@ -12,9 +16,10 @@ if it did, the lease would hand the profile to another worker).
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import Counter
 from pymongo.errors import PyMongoError
 
 from services.common.store import Store
@@ -23,16 +28,20 @@ from services.segmentation.worker import Claim, DueWorker
 
 log = logging.getLogger(__name__)
 
+DRIFT_REPAIRED = Counter("cdp_reconcile_drift_repaired_total", "Profiles whose stored memberships or computed "
+                         "traits differed from a fresh evaluation, found and repaired by the reconciliation sweep")
+
 
 class Jobs:
     def __init__(self, store: Store, worker: DueWorker, leases: Leases, claim_interval: float = 0.25,
-                 reconcile_interval: float = 60.0, reconcile_sample: int = 200) -> None:
+                 reconcile_interval: float = 60.0, reconcile_sample: int = 200, measure_interval: float = 15.0) -> None:
         self.store = store
         self.worker = worker
         self.leases = leases
         self.claim_interval = claim_interval
         self.reconcile_interval = reconcile_interval
         self.reconcile_sample = reconcile_sample
+        self.measure_interval = measure_interval
         self.drift_repaired = 0
         self._scheduler = AsyncIOScheduler()
         self._running: set[asyncio.Task[None]] = set()
@@ -43,6 +52,8 @@ class Jobs:
                                 max_instances=1, coalesce=True)
         self._scheduler.add_job(self._tracked(self.reconcile), "interval", seconds=self.reconcile_interval,
                                 id="reconcile", max_instances=1, coalesce=True)
+        self._scheduler.add_job(self._tracked(self.worker.measure_queue), "interval", seconds=self.measure_interval,
+                                id="measure-due", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
         self._scheduler.start()
 
     async def stop(self) -> None:
@@ -97,4 +108,5 @@ class Jobs:
                 checked = {"$set": {"evaluated_at": self.worker.clock()}}
                 await self.store.profile_state.update_one({"_id": doc["_id"]}, checked)
         self.drift_repaired += drifted
+        DRIFT_REPAIRED.inc(drifted)
         log.info("reconciled", extra={"checked": len(oldest), "drifted": drifted, "drift_total": self.drift_repaired})

@@ -8,6 +8,7 @@ class SegmentationSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CDP_SEGMENTATION_", extra="ignore")
 
     port: int = Field(50052, ge=0, le=65535)
+    metrics_port: int = Field(9092, ge=0, le=65535)
     # A backfill's lease on its definition: renewed every third of it while the build runs, so a replica that dies
     # holds its builds up for at most this long before another replica's sweep takes them over.
     backfill_lease_seconds: float = Field(30.0, gt=0)
@@ -23,3 +24,5 @@ class SegmentationSettings(ServiceSettings):
     # The reconciliation sweep (one replica at a time): how often, and how many profiles per sweep.
     reconcile_interval_seconds: float = Field(60.0, gt=0)
     reconcile_sample: int = Field(200, ge=0)
+    # How often each replica measures the due queue for its metrics (depth, age of the oldest due profile).
+    measure_interval_seconds: float = Field(15.0, gt=0)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from prometheus_client import Counter, Gauge
 from pymongo import DeleteOne, UpdateOne
 from pymongo.errors import ConnectionFailure
 
@@ -32,6 +33,19 @@ log = logging.getLogger(__name__)
 _IDS = uuid.UUID("0b9f6c1e-7d55-4f0e-9a1e-5a4c2f6d8e31")
 _RELEASE = {"$unset": {"lease_until": "", "lease_owner": ""}}
 _NONE = object()
+
+EVALUATIONS = Counter("cdp_profile_evaluations_total", "Profiles evaluated and their changes written, by why: "
+                      "event (new data), time (a window crossing), definition (handed over by a backfill), "
+                      "reconcile (the reconciliation sweep)", ["reason"])
+_REASONS = {reason: EVALUATIONS.labels(reason) for reason in ("event", "time", "definition", "reconcile")}
+EVALUATION_FAILURES = Counter("cdp_profile_evaluation_failures_total", "Profiles whose evaluation or write failed "
+                              "(left leased, retried when the lease runs out)")
+DUE_DEPTH = Gauge("cdp_due_queue_depth", "Profiles due for evaluation now (waiting or being evaluated), in every "
+                  "workspace; measured every few seconds by each segmentation replica")
+DUE_OLDEST_AGE = Gauge("cdp_due_queue_oldest_age_seconds", "How long the longest-waiting due profile has been due "
+                       "(0 when none is): how far the workers are behind")
+DUE_MEASURED = Gauge("cdp_due_queue_measured_timestamp_seconds", "When the due queue was last measured (Unix time): "
+                     "the two gauges above are as old as this")
 
 
 @dataclass
@@ -78,6 +92,7 @@ class DueWorker:
             raise
         except Exception:
             if len(claims) == 1:
+                EVALUATION_FAILURES.inc()
                 log.exception("evaluation failed", extra={"profile": claims[0].profile_id})
                 return
             log.warning("batch failed; evaluating its profiles one by one", exc_info=True)
@@ -87,6 +102,7 @@ class DueWorker:
             except ConnectionFailure:
                 raise
             except Exception:
+                EVALUATION_FAILURES.inc()
                 log.exception("evaluation failed", extra={"profile": claim.profile_id})
 
     async def claim(self) -> list[Claim]:
@@ -132,11 +148,23 @@ class DueWorker:
         await self._write(claims, defs, outcomes, states, now)
         if reschedule:
             await self._reschedule(claims, outcomes)
+        for claim in claims:
+            (_REASONS.get(claim.reason) or EVALUATIONS.labels("other")).inc()
         # Wall-clock bounds, so that the evaluations of several replicas can be checked never to overlap.
         for claim in claims:
             log.debug("evaluated", extra={"event": "evaluated", "profile": claim.profile_id, "owner": self.owner,
                                           "started": started, "finished": time.time(), "reason": claim.reason})
         return outcomes
+
+    async def measure_queue(self) -> None:
+        """Refresh the due-queue gauges: a count and a find of the earliest, both on the `due_at` index."""
+        now = self.clock()
+        due_now = {"due_at": {"$lte": now}}
+        depth = await self.store.due.count_documents(due_now)
+        oldest = await self.store.due.find_one(due_now, {"due_at": 1}, sort=[("due_at", 1)])
+        DUE_DEPTH.set(depth)
+        DUE_OLDEST_AGE.set((now - oldest["due_at"]).total_seconds() if oldest else 0)
+        DUE_MEASURED.set(now.timestamp())
 
     async def _read(self, workspace: str, ids: list[str]) -> tuple[dict[str, Any], dict[str, list[Any]], dict[str, Any]]:
         profiles: dict[str, Any] = {}

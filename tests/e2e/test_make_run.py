@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 
 from tools.suite import ROOT
@@ -24,7 +25,9 @@ def test_run_prints_curl_lines_that_work_and_ctrl_c_stops_all(tmp_path: Path, da
         **os.environ,
         "CDP_STORE_PATH": str(tmp_path / "store.sqlite3"),
         "CDP_MONGODB_DATABASE": database,
-        **{f"CDP_{name}_PORT": str(_free_port()) for name in ("STORE", "INGEST", "SEGMENTATION", "PROFILE", "GATEWAY")},
+        **{f"CDP_{name}_PORT": str(_free_port()) for name in ("STORE", "INGEST", "SEGMENTATION", "PROFILE", "GATEWAY",
+                                                               "INGEST_METRICS", "SEGMENTATION_METRICS",
+                                                               "PROFILE_METRICS")},
     }
     env.pop("MONGODB_URI", None)
     run = subprocess.Popen([sys.executable, "-m", "tools.run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -50,6 +53,13 @@ def test_run_prints_curl_lines_that_work_and_ctrl_c_stops_all(tmp_path: Path, da
         assert identify["success"] is True
         profile = json.loads(subprocess.run(commands[1], shell=True, capture_output=True, text=True, check=True).stdout)
         assert profile["email"] == "joe.bloggs@intilery.com" and profile["audiences"] == []
+        # The banner names every process's metrics, on the ports asked for, and each answers.
+        metrics = re.findall(r"http://\S+/metrics", printed.split("Try it:", 1)[0])
+        assert metrics[1:] == [f"http://127.0.0.1:{env[f'CDP_{name}_METRICS_PORT']}/metrics"
+                               for name in ("INGEST", "SEGMENTATION", "PROFILE")], printed
+        for url in metrics:
+            with urllib.request.urlopen(url, timeout=10) as reply:
+                assert b"process_cpu_seconds_total" in reply.read()
         run.send_signal(signal.SIGINT)
         assert run.wait(60) == 0, "".join(output)
         assert "stopped: {'gateway': 0, 'profile': 0, 'segmentation': 0, 'ingest': 0, 'store': 0}" in "".join(output)

@@ -20,12 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 
-# The gRPC services a user may scale with `--scale`, with their env prefix and default port.
-SCALABLE = {
-    "ingest": ("CDP_INGEST_", IngestSettings.model_fields["port"].default),
-    "segmentation": ("CDP_SEGMENTATION_", SegmentationSettings.model_fields["port"].default),
-    "profile": ("CDP_PROFILE_", ProfileSettings.model_fields["port"].default),
-}
+# The gRPC services a user may scale with `--scale`, with their settings (env prefix, default ports).
+SCALABLE = {"ingest": IngestSettings, "segmentation": SegmentationSettings, "profile": ProfileSettings}
 APP_SERVICES = [*SCALABLE, "gateway"]
 GATEWAY_PORT = GatewaySettings.model_fields["port"].default
 
@@ -43,9 +39,13 @@ def _healthcheck_test(service: dict[str, Any]) -> list[str]:
     return test if isinstance(test, list) else ["CMD-SHELL", test]
 
 
-def _port(name: str) -> int:
-    prefix, default = SCALABLE[name]
-    return int(_environment(SERVICES[name]).get(f"{prefix}PORT", default))
+def _prefix(name: str) -> str:
+    return SCALABLE[name].model_config["env_prefix"]
+
+
+def _port(name: str, setting: str = "port") -> int:
+    default = SCALABLE[name].model_fields[setting].default
+    return int(_environment(SERVICES[name]).get(f"{_prefix(name)}{setting.upper()}", default))
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -84,7 +84,16 @@ def test_grpc_services_can_scale_out(name: str) -> None:
     service = SERVICES[name]
     assert "container_name" not in service
     assert "ports" not in service
-    assert _environment(service).get(f"{SCALABLE[name][0]}HOST", "0.0.0.0") == "0.0.0.0"
+    assert _environment(service).get(f"{_prefix(name)}HOST", "0.0.0.0") == "0.0.0.0"
+
+
+@pytest.mark.parametrize("name", list(SCALABLE))
+def test_grpc_services_expose_their_metrics_port_to_the_compose_network_only(name: str) -> None:
+    metrics = _port(name, "metrics_port")
+    assert metrics not in (0, _port(name)), "a fixed port of its own, for Prometheus to be pointed at"
+    assert [str(port) for port in SERVICES[name]["expose"]] == [str(metrics)]
+    assert "ports" not in SERVICES[name]  # no host port: replicas would collide
+    assert re.search(rf"^EXPOSE .*\b{metrics}\b", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
 
 
 def test_the_gateway_reaches_every_replica_through_compose_dns() -> None:
