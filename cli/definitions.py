@@ -41,12 +41,10 @@ from gateway.backends import Backends
 from gateway.routes.definitions import AUDIENCES, COMPUTED_TRAITS, Kind
 from services.common.errors import ValidationError
 from services.common.proto_json import parse, to_dict
-from services.segmentation.definitions import referenced_audiences
+from services.segmentation.definitions import SET_BY_SERVICE, referenced_audiences
 
 # The files' keys, in the order their definitions are applied.
 SECTIONS: dict[str, Kind] = {kind.plural: kind for kind in (COMPUTED_TRAITS, AUDIENCES)}
-# What the service sets on a definition; a file that carries them (an export, say) means nothing by them.
-_SET_BY_SERVICE = ("id", "status", "version", "created_at", "updated_at")
 # Answers about one definition (it is invalid, its name is taken, a rename would break a referrer): reported
 # against it, and the others are still applied.
 _REFUSALS = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.FAILED_PRECONDITION,
@@ -185,8 +183,9 @@ def public_definition(message: Message) -> dict[str, Any]:
     define the same thing."""
     copy = type(message)()
     copy.CopyFrom(message)
-    for name in _SET_BY_SERVICE:
-        copy.ClearField(name)
+    for name in SET_BY_SERVICE:
+        if name in copy.DESCRIPTOR.fields_by_name:  # a computed trait has no size
+            copy.ClearField(name)
     setattr(copy, "name", str(getattr(copy, "name")).strip())
     return _pruned(to_dict(copy))
 

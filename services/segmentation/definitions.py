@@ -35,6 +35,9 @@ MAX_DEPTH = 5
 MAX_SPAN = timedelta(days=36525)
 _PATH = re.compile(r"^[^$.\x00][^.\x00]*(\.[^$.\x00][^.\x00]*)*$")
 
+# The fields of a definition its service sets (and ignores when sent), so a definition read can be sent back.
+SET_BY_SERVICE = ("id", "status", "version", "created_at", "updated_at", "size")
+
 
 def _fail(path: str, message: str) -> ValidationError:
     return ValidationError(f"{path}: {message}")

@@ -19,14 +19,12 @@ from services.common.structs import python_to_value
 from services.segmentation.audiences import Audiences
 from services.segmentation.computed_traits_store import ComputedTraits
 from services.segmentation.definition_store import Definitions
+from services.segmentation.definitions import SET_BY_SERVICE
 from services.segmentation.history import Follower
-
-_SET_BY_SERVICE = ("id", "status", "version", "created_at", "updated_at", "size")
-
 
 def definition(message: Message) -> dict[str, Any]:
     """A definition as sent, in its public JSON shape, without the fields the service sets."""
-    return {k: v for k, v in parse_message(message).items() if k not in _SET_BY_SERVICE}
+    return {k: v for k, v in parse_message(message).items() if k not in SET_BY_SERVICE}
 
 
 type GetRequest = pb.GetAudienceRequest | pb.GetComputedTraitRequest
