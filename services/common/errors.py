@@ -23,3 +23,7 @@ class UnauthenticatedError(DomainError):
 
 class InUseError(DomainError):
     """The thing cannot be changed or removed because another thing depends on it (say which)."""
+
+
+class ContendedError(DomainError):
+    """Others kept changing the same thing meanwhile; the same call again is expected to succeed."""

@@ -22,6 +22,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 
 from services.common.errors import (
     ConflictError,
+    ContendedError,
     DomainError,
     InUseError,
     NotFoundError,
@@ -43,6 +44,7 @@ _CODES: dict[type[DomainError], grpc.StatusCode] = {
     ConflictError: grpc.StatusCode.ALREADY_EXISTS,
     InUseError: grpc.StatusCode.FAILED_PRECONDITION,
     UnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
+    ContendedError: grpc.StatusCode.UNAVAILABLE,
 }
 
 

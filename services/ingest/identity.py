@@ -19,7 +19,7 @@ on, so a crash midway is finished by the next message that touches either profil
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from services.common.errors import ContendedError
 from services.common.store import Store, chunks
 
 log = logging.getLogger(__name__)
@@ -101,10 +102,13 @@ class _Profile:
 class IdentityResolver:
     """Resolves the messages of one batch in one workspace, caching what it has read along the way."""
 
-    def __init__(self, store: Store, workspace: str, now: datetime) -> None:
+    def __init__(self, store: Store, workspace: str, now: datetime,
+                 before_merge: Callable[[], Awaitable[None]] | None = None) -> None:
         self.store = store
         self.workspace = workspace
         self.now = now
+        # Called before a merge begins: whatever the caller holds unwritten must reach the store to be moved.
+        self.before_merge = before_merge
         self._claims: dict[str, str | None] = {}  # claim id -> owning profile id (None: unclaimed)
         self._profiles: dict[str, _Profile | None] = {}  # profile id -> what resolution needs (None: no document)
 
@@ -150,7 +154,8 @@ class IdentityResolver:
             except _Conflict:
                 log.info("identity race, resolving again", extra={"attempt": attempt, "workspace": self.workspace})
                 self._forget(identifiers)
-        raise RuntimeError(f"identity resolution kept racing after {_MAX_ATTEMPTS} attempts")
+        raise ContendedError(f"identity resolution kept racing with other requests for {_MAX_ATTEMPTS} attempts; "
+                             "retry")
 
     def _forget(self, identifiers: list[Identifier]) -> None:
         for identifier in identifiers:
@@ -221,6 +226,8 @@ class IdentityResolver:
             raise _Conflict
 
     async def _merge(self, loser: str, survivor: str) -> None:
+        if self.before_merge is not None:
+            await self.before_merge()
         marked = await self.store.profiles.update_one(
             {"_id": loser, "workspace": self.workspace, "merged_into": {"$in": [None, survivor]}},
             {"$set": {"merged_into": survivor}},

@@ -10,7 +10,7 @@ three bulk writes, so a batch of known people costs a handful of round trips wha
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -127,12 +127,12 @@ class Ingestor:
             except ValidationError as error:
                 results[index] = Result(False, raw.message_id, error=str(error))
 
-        resolver = IdentityResolver(self.store, workspace, now)
+        pending = _Writes(self.store, workspace, now)
+        # A merge moves the loser's events and fields as stored: what earlier messages of this batch wrote for it
+        # must be stored first (a person seen anonymously, then by userId, then identified as both, in one batch).
+        resolver = IdentityResolver(self.store, workspace, now, before_merge=pending.flush)
         await resolver.prefetch(i for _, message in valid for i in identifiers(message))
-        profiles: list[UpdateOne] = []
         created: set[str] = set()  # profiles this batch writes (so later messages need not create them again)
-        events: list[UpdateOne] = []
-        due: dict[str, None] = {}
         for index, message in valid:
             eid = ids[index]
             if eid in stored:  # a replay within this batch
@@ -146,16 +146,16 @@ class Ingestor:
             missing = not resolver.exists(profile_id) and profile_id not in created
             update = profile_update(message, resolution.claimed, new_email, now)
             if update is not None or missing:
-                profiles.append(UpdateOne({"_id": profile_id, "workspace": workspace}, update or {
+                pending.profiles.append(UpdateOne({"_id": profile_id, "workspace": workspace}, update or {
                     "$setOnInsert": {"created_at": now, "updated_at": now}}, upsert=True))
                 created.add(profile_id)
-            events.append(UpdateOne({"_id": eid}, {"$setOnInsert": event_document(workspace, profile_id, message)},
-                                    upsert=True))
-            due.update(dict.fromkeys([profile_id, *resolution.merged]))
+            pending.events.append(UpdateOne(
+                {"_id": eid}, {"$setOnInsert": event_document(workspace, profile_id, message)}, upsert=True))
+            pending.due.update(dict.fromkeys([profile_id, *resolution.merged]))
             stored[eid] = profile_id
             results[index] = Result(True, message.message_id, eid, profile_id)
 
-        await self._record(workspace, profiles, events, list(due), now)
+        await pending.flush()
         answered = [r or Result(True, raws[i].message_id, ids[i], stored[ids[i]], duplicate=True)
                     for i, r in enumerate(results)]
         _count(answered)
@@ -169,17 +169,30 @@ class Ingestor:
             return as_user
         return Identifier("anonymousId", previous_id)
 
-    async def _record(self, workspace: str, profiles: list[UpdateOne], events: list[UpdateOne], due: list[str],
-                      now: datetime) -> None:
-        """Profiles, then events, then due marks: a message's event exists only once all it says is applied."""
-        if profiles:
-            await self.store.profiles.bulk_write(profiles, ordered=True)
-        if events:
-            await self.store.events.bulk_write(events, ordered=False)
-        if due:
+@dataclass
+class _Writes:
+    """A batch's profile, event and due writes, gathered to be sent as three bulk writes."""
+
+    store: Store
+    workspace: str
+    now: datetime
+    profiles: list[UpdateOne] = field(default_factory=list)
+    events: list[UpdateOne] = field(default_factory=list)
+    due: dict[str, None] = field(default_factory=dict)
+
+    async def flush(self) -> None:
+        """Profiles, then events, then due marks: a message's event exists only once all it says is applied, and
+        its profile is marked due once its event exists."""
+        if self.profiles:
+            await self.store.profiles.bulk_write(self.profiles, ordered=True)
+        if self.events:
+            await self.store.events.bulk_write(self.events, ordered=False)
+        if self.due:
             # `seq` lets a worker that finishes after this mark see that the profile changed under it.
-            mark = {"$set": {"workspace": workspace, "due_at": now, "reason": "event"}, "$inc": {"seq": 1}}
-            await self.store.due.bulk_write([UpdateOne({"_id": p}, mark, upsert=True) for p in due], ordered=False)
+            mark = {"$set": {"workspace": self.workspace, "due_at": self.now, "reason": "event"}, "$inc": {"seq": 1}}
+            await self.store.due.bulk_write([UpdateOne({"_id": p}, mark, upsert=True) for p in self.due],
+                                            ordered=False)
+        self.profiles, self.events, self.due = [], [], {}
 
 
 def _count(results: list[Result]) -> None:

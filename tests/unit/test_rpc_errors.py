@@ -4,7 +4,7 @@ import grpc
 import pytest
 from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 
-from services.common.errors import ConflictError, InUseError, NotFoundError, ValidationError
+from services.common.errors import ConflictError, ContendedError, InUseError, NotFoundError, ValidationError
 from services.common.grpc_server import rpc, workspace_of
 
 
@@ -51,6 +51,7 @@ class Servicer:
         (NotFoundError("none"), grpc.StatusCode.NOT_FOUND),
         (ConflictError("taken"), grpc.StatusCode.ALREADY_EXISTS),
         (InUseError("referred to"), grpc.StatusCode.FAILED_PRECONDITION),
+        (ContendedError("kept racing"), grpc.StatusCode.UNAVAILABLE),
         (ServerSelectionTimeoutError("down"), grpc.StatusCode.UNAVAILABLE),
         (OperationFailure("refused", code=2), grpc.StatusCode.INTERNAL),
     ],
