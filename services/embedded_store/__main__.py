@@ -9,6 +9,7 @@ Why SQLite by default: see docs/architecture.md (the measured figures and the ch
 import argparse
 import asyncio
 import logging
+import sqlite3
 from pathlib import Path
 
 from mongoeco.engines.memory import MemoryEngine
@@ -19,6 +20,7 @@ from services.common.lifecycle import stop_requested
 from services.common.logging import configure_logging
 
 log = logging.getLogger("services.embedded_store")
+_CLOSE_ATTEMPTS = 5
 
 
 def _engine(kind: str, path: Path):
@@ -36,7 +38,19 @@ async def serve(host: str, port: int, engine: str, path: Path) -> None:
     log.info("embedded store ready", extra={"event": "ready", "uri": uri, "engine": engine, "path": str(path)})
     await stop_requested().wait()
     log.info("embedded store stopping", extra={"event": "stopping"})
-    await server.close()
+    for attempt in range(_CLOSE_ATTEMPTS):
+        try:
+            await server.close()
+            return
+        except* sqlite3.OperationalError as failure:
+            # A client's operation cut short by the close can hold SQLite's lock for a moment after its connection
+            # is gone ("database is locked"): closing again once it lets go is a clean stop. (What was committed is
+            # in the file either way: SQLite's WAL survives even a kill -9.)
+            if attempt == _CLOSE_ATTEMPTS - 1:
+                raise
+            log.warning("embedded store busy while closing; closing again",
+                        extra={"attempt": attempt, "error": str(failure.exceptions[0])})
+            await asyncio.sleep(0.2 * (attempt + 1))
 
 
 def main() -> None:
