@@ -29,8 +29,7 @@ run: venv
 	$(PY) -m tools.run
 
 test: venv
-	@test -x $(CHROMIUM) || { echo "make test needs Debian's chromium at $(CHROMIUM) for the audience builder's" \
-		"browser tests: apt-get install -y chromium (.ci/run installs it)"; exit 1; }
+	@tools/ensure_chromium.sh $(CHROMIUM)
 	$(PY) -m pytest
 
 # The README's screenshots of the audience builder, taken by its browser tests.
