@@ -41,6 +41,9 @@ def _channel_options(service: str) -> list[tuple[str, Any]]:
         # backoff of up to two minutes.
         ("grpc.initial_reconnect_backoff_ms", 250),
         ("grpc.max_reconnect_backoff_ms", 2000),
+        # Answers are bounded by their pages (100 profiles or events), not by gRPC's 4 MB default: a page of
+        # profiles with large traits must not come back as RESOURCE_EXHAUSTED, which reads as a rate limit (429).
+        ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ]
 
 

@@ -1,7 +1,7 @@
 """The Profile API through the gateway, against the real services and store: every route and parameter."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -288,6 +288,18 @@ async def test_listing_pages_through_every_live_profile(http: httpx.AsyncClient,
     assert [len(page) for page in small][:2] == [40, 40]
     for bad in ({"size": 0}, {"size": 101}, {"scrollId": "e30"}):
         error_of(await read(http, tenant, "", **bad), 400, "validation_error")
+
+
+async def test_a_page_of_profiles_beyond_grpcs_default_message_size_is_served(
+        http: httpx.AsyncClient, tenant: Tenant, store: Store) -> None:
+    """100 profiles of 60 KB of traits each (more than gRPC's 4 MB default, which would read as a 429) written
+    straight to the store, as many identify calls over time would leave them."""
+    now = datetime.now(UTC)
+    await store.profiles.insert_many([
+        {"_id": f"big-{i:03d}", "workspace": tenant.name, "user_id": f"big-{i:03d}", "created_at": now,
+         "updated_at": now, "traits": {"notes": "x" * 30_000, "more": "y" * 30_000}} for i in range(100)])
+    body = await ok(http, tenant, "", size=100)
+    assert len(body["data"]) == 100 and all(len(p["notes"]) == 30_000 for p in body["data"])
 
 
 # --- Membership history ---
