@@ -86,3 +86,6 @@ export function fill(el, ...children) {
   }
   return el;
 }
+
+/** The event a field with suggestions (a datalist) listens to for filling them again: the catalog has arrived. */
+export const SUGGESTIONS_CHANGED = "suggestions-changed";

@@ -6,7 +6,7 @@
 // the API names in its validation errors (`conditions[0].event.where[1].value`), so that an error lands next to
 // the control that caused it (`showError`).
 
-import { field, fill, h, select, uid } from "./dom.js";
+import { field, fill, h, select, SUGGESTIONS_CHANGED, uid } from "./dom.js";
 
 export const OPERATORS = [
   ["eq", "is"], ["neq", "is not"], ["gt", "is greater than"], ["gte", "is at least"], ["lt", "is less than"],
@@ -58,13 +58,14 @@ function catalogProperties(ctx, spec) {
   return found;
 }
 
-/** Suggestions for `input`: a datalist of `values()`, made anew whenever the input is focused (the catalog may have
- * arrived since, or the event changed). */
+/** Suggestions for `input`: a datalist of `values()`, made anew whenever the input is focused (the event may have
+ * changed) and when the catalog arrives. */
 function suggest(input, values) {
   const list = h("datalist", { id: uid("list") });
   input.setAttribute("list", list.id);
   const refresh = () => fill(list, values().map((v) => h("option", { value: v })));
   input.addEventListener("focus", refresh);
+  input.addEventListener(SUGGESTIONS_CHANGED, refresh);
   refresh();
   return list;
 }

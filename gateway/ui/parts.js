@@ -1,7 +1,7 @@
 // Pieces every screen uses: headers, statuses, failures, polling, rows of profiles, the workspace's definitions.
 
 import { ApiError } from "./api.js";
-import { fill, h } from "./dom.js";
+import { fill, h, SUGGESTIONS_CHANGED } from "./dom.js";
 
 export const POLL_MS = 1000;
 
@@ -78,11 +78,14 @@ export async function workspaceContext(api) {
   return context;
 }
 
-/** Gives the editors' context the catalog once it arrives, and draws the form anew unless the user is in it. */
+/** Gives the editors' context the catalog once it arrives, and draws the form anew; while the user is in it, only
+ * its fields' suggestions are filled again, so that nothing they are typing is disturbed. */
 export function whenCatalogArrives(workspace, ctx, form, then = () => {}) {
   workspace.catalogLoaded.then((catalog) => {
     ctx.catalog = catalog;
     then(catalog);
-    if (form.isConnected && !form.contains(document.activeElement)) ctx.rerender();
+    if (!form.isConnected) return;
+    if (!form.contains(document.activeElement)) ctx.rerender();
+    else form.querySelectorAll("input[list]").forEach((input) => input.dispatchEvent(new Event(SUGGESTIONS_CHANGED)));
   });
 }

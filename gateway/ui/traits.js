@@ -1,6 +1,6 @@
 // Computed traits: the list and the editor (every kind), with a preview of values for a few profiles.
 
-import { ago, field, fill, formatNumber, formatTime, h, select, show } from "./dom.js";
+import { ago, field, fill, formatNumber, formatTime, h, select, show, SUGGESTIONS_CHANGED } from "./dom.js";
 import { editDraft } from "./drafts.js";
 import { describeEvents, describeWindow, eventFields, windowFields } from "./editors.js";
 import {
@@ -101,6 +101,7 @@ export async function traitEditor(view, api, id) {
     const property = h("input", { type: "text", value: draft.property, list: "trait-properties", autocomplete: "off",
       "data-path": "property", placeholder: "e.g. revenue", onfocus: suggest,
       oninput: () => { draft.property = property.value; ctx.changed(); } });
+    property.addEventListener(SUGGESTIONS_CHANGED, suggest);
     fill(holder,
       h("section", { class: "card" }, h("div", { class: "row" }, field("Name", name, { wide: true }), field("Description", description, { wide: true }))),
       h("section", { class: "card" }, h("h2", {}, "Value"),

@@ -9,6 +9,7 @@ Screenshots of the main screens go to a temporary folder, or to `CDP_SCREENSHOTS
 writes the README's into docs/screenshots/.
 """
 
+import asyncio
 import os
 import re
 import uuid
@@ -16,7 +17,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import BrowserContext, Locator, Page, async_playwright, expect
+from playwright.async_api import BrowserContext, Locator, Page, Route, async_playwright, expect
 
 from tests.conftest import Tenant
 from tests.e2e.conftest import Api, ago, track
@@ -306,6 +307,34 @@ async def test_a_backend_service_down_is_named(page: Page, suite: Endpoints, ten
         await expect(banner).to_contain_text(re.compile("Not answering: profile"))
     finally:
         assert own.stop() == {"gateway": 0}
+
+
+async def test_suggestions_follow_a_catalog_that_arrives_while_a_field_is_in_use(
+        page: Page, api: Api, suite: Endpoints, tenant: Tenant) -> None:
+    """The catalog is never waited for: when it arrives while the marketer is in a field, that field's suggestions
+    are filled in place (nothing is drawn anew under their cursor)."""
+    await api.send({"type": "identify", "userId": "ann", "traits": {"plan": "pro"}, "timestamp": ago(1),
+                    "messageId": str(uuid.uuid4())})
+    release = asyncio.Event()
+
+    async def held(route: Route) -> None:
+        await release.wait()
+        await route.continue_()
+
+    await page.route("**/v1/catalog", held)
+    await sign_in(page, suite.gateway, tenant)
+    await page.goto(f"{suite.gateway}/ui/#/audiences/new")
+    trait = condition(page, 0)
+    await trait.get_by_label("Condition").select_option("trait")
+    path = trait.get_by_label("Trait")
+    await path.focus()
+    await path.type("pl")
+    options = page.locator(f"datalist#{await path.get_attribute('list')} option")
+    await expect(options).to_have_count(0)  # no catalog yet
+    release.set()
+    await expect(options.and_(page.locator("[value='plan']"))).to_have_count(1, timeout=SLOW)
+    await expect(path).to_be_focused()
+    await expect(path).to_have_value("pl")
 
 
 async def test_every_condition_kind_is_built_on_screen(page: Page, api: Api, suite: Endpoints, tenant: Tenant) -> None:
