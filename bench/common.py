@@ -5,8 +5,10 @@ import asyncio
 import math
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,33 @@ async def settled(uri: str, database: str, appname: str) -> None:
             await asyncio.sleep(0.5)
     finally:
         await store.close()
+
+
+@dataclass
+class AtHand:
+    """The suite to measure (not started yet: a benchmark starts its services as it needs them) and its store."""
+
+    suite: Suite
+    uri: str
+    label: str  # which store, for the report
+    database: str
+
+
+@contextmanager
+def suite_at_hand(prefix: str) -> Iterator[AtHand]:
+    """The store at hand (`store_at_hand`) and a suite on a database of its own, `bench_<hex>`, dropped afterwards
+    on a store that outlives the run; the gateway's per-workspace rate limit is lifted, since a benchmark's load and
+    its polling are what is measured, not the limit. The whole suite is stopped afterwards."""
+    database = f"bench_{uuid.uuid4().hex[:12]}"
+    suite = Suite(env={"CDP_MONGODB_DATABASE": database, "CDP_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
+                       "CDP_GATEWAY_RATE_LIMIT_BURST": "1000000"})
+    with store_at_hand(prefix, suite) as (uri, label):
+        try:
+            yield AtHand(suite, uri, label, database)
+        finally:
+            suite.stop()
+            if os.environ.get("MONGODB_URI"):
+                asyncio.run(drop_database(uri, database))
 
 
 async def drop_database(uri: str, database: str) -> None:

@@ -24,7 +24,6 @@ database of its own (`bench_<hex>`), dropped afterwards on a store given by MONG
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 import uuid
@@ -35,9 +34,9 @@ from typing import Any
 
 import httpx
 
-from bench.common import drop_database, identify, percentile, settled, store_at_hand
+from bench.common import identify, percentile, settled, suite_at_hand
 from services.common.store import Store
-from tools.suite import Suite, bootstrap_workspace
+from tools.suite import bootstrap_workspace
 
 WORKSPACE = "bench/freshness/BENCH"
 TOKEN = "bench-token"
@@ -160,20 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    with store_at_hand("freshness") as (uri, label):
-        # The gateway's per-tenant rate limit would throttle the polling that measures; it is not what is measured.
-        database = f"bench_{uuid.uuid4().hex[:12]}"
-        suite = Suite(env={"CDP_MONGODB_DATABASE": database, "CDP_GATEWAY_RATE_LIMIT_PER_SECOND": "100000",
-                           "CDP_GATEWAY_RATE_LIMIT_BURST": "100000"})
-        try:
-            bootstrap_workspace(uri, database, TOKEN, "bench-write-key", WORKSPACE)
-            endpoints = suite.start_services(uri)
-            figures = asyncio.run(run(endpoints.gateway, uri, database, args.rate, args.seconds, args.sample,
-                                      args.edges, args.batch))
-        finally:
-            suite.stop()
-            if os.environ.get("MONGODB_URI"):
-                asyncio.run(drop_database(uri, database))
+    with suite_at_hand("freshness") as hand:
+        bootstrap_workspace(hand.uri, hand.database, TOKEN, "bench-write-key", WORKSPACE)
+        endpoints = hand.suite.start_services(hand.uri)
+        figures = asyncio.run(run(endpoints.gateway, hand.uri, hand.database, args.rate, args.seconds, args.sample,
+                                  args.edges, args.batch))
+    label = hand.label
     print(report(figures, label, args.rate, args.seconds), flush=True)
     if args.json:
         params = {name: getattr(args, name) for name in ("rate", "seconds", "sample", "edges", "batch")}

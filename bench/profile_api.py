@@ -29,7 +29,6 @@ each call costs in all processes together.
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 import uuid
@@ -43,10 +42,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from pymongo import AsyncMongoClient
 
-from bench.common import cpu_seconds, drop_database, percentile, store_at_hand
+from bench.common import cpu_seconds, percentile, suite_at_hand
 from services.common.store import PROFILES, Store
 from services.common.tenancy import ensure_workspace
-from tools.suite import Suite
 
 WORKSPACE = "bench/profiles/BENCH"
 TOKEN = "bench-profile-token"
@@ -216,27 +214,20 @@ def report(runs: list[Run], label: str, params: Params) -> str:
 
 def run(params: Params, json_path: Path | None) -> int:
     began = time.perf_counter()
-    with store_at_hand("profile-api") as (uri, label):
-        database = f"bench_{uuid.uuid4().hex[:12]}"
-        suite = Suite(env={"CDP_MONGODB_DATABASE": database, "CDP_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
-                           "CDP_GATEWAY_RATE_LIMIT_BURST": "1000000"})
-        try:
-            # A connection per concurrent call for the services too, as the raw run has (see `measure`).
-            endpoints = suite.start_services(with_pool(uri, params.concurrency))
-            pids = {c.name: c.popen.pid for c in suite.children if c.name in ("gateway", "profile")}
-            asyncio.run(seed(endpoints.gateway, uri, database, params))
-            runs = asyncio.run(measure(endpoints.gateway, uri, database, params, pids))
-        finally:
-            suite.stop()
-            if os.environ.get("MONGODB_URI"):
-                asyncio.run(drop_database(uri, database))
-    print(report(runs, label, params), flush=True)
+    with suite_at_hand("profile-api") as hand:
+        uri, database = hand.uri, hand.database
+        # A connection per concurrent call for the services too, as the raw run has (see `measure`).
+        endpoints = hand.suite.start_services(with_pool(uri, params.concurrency))
+        pids = {c.name: c.popen.pid for c in hand.suite.children if c.name in ("gateway", "profile")}
+        asyncio.run(seed(endpoints.gateway, uri, database, params))
+        runs = asyncio.run(measure(endpoints.gateway, uri, database, params, pids))
+    print(report(runs, hand.label, params), flush=True)
     if json_path:
         raw, api = runs
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps({
             "benchmark": "bench.profile_api", "at": datetime.now(UTC).isoformat(), "python": sys.version.split()[0],
-            "store": label, "params": asdict(params), "wall_s": round(time.perf_counter() - began, 1),
+            "store": hand.label, "params": asdict(params), "wall_s": round(time.perf_counter() - began, 1),
             "runs": [r.to_json() for r in runs], "p99_ratio": round(api.p(99) / raw.p(99), 3), "goal": GOAL,
         }, indent=2) + "\n")
         print(f"JSON written to {json_path}")

@@ -30,7 +30,6 @@ measured, and a 429 would be counted as an error.
 import argparse
 import asyncio
 import json
-import os
 import random
 import sys
 import time
@@ -44,9 +43,9 @@ from typing import Any
 
 import httpx
 
-from bench.common import cpu_seconds, drop_database, identify, percentile, rss_bytes, settled, store_at_hand
+from bench.common import cpu_seconds, identify, percentile, rss_bytes, settled, suite_at_hand
 from services.common.store import Store
-from tools.suite import Suite, bootstrap_workspace
+from tools.suite import bootstrap_workspace
 
 WORKSPACE = "bench/soak/BENCH"
 TOKEN = "bench-soak-token"
@@ -291,19 +290,12 @@ def ms(value: float | None) -> str:
 
 def run(params: Params, json_path: Path | None) -> int:
     began = time.perf_counter()
-    database = f"bench_{uuid.uuid4().hex[:12]}"
-    suite = Suite(env={"CDP_MONGODB_DATABASE": database, "CDP_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
-                       "CDP_GATEWAY_RATE_LIMIT_BURST": "1000000"})
-    with store_at_hand("soak", suite) as (uri, label):
-        try:
-            bootstrap_workspace(uri, database, TOKEN, uuid.uuid4().hex, WORKSPACE)
-            endpoints = suite.start_services(uri)
-            pids = {child.name: child.popen.pid for child in suite.children}  # the store too, when embedded
-            result = asyncio.run(soak(endpoints.gateway, uri, database, params, pids))
-        finally:
-            suite.stop()
-            if os.environ.get("MONGODB_URI"):
-                asyncio.run(drop_database(uri, database))
+    with suite_at_hand("soak") as hand:
+        bootstrap_workspace(hand.uri, hand.database, TOKEN, uuid.uuid4().hex, WORKSPACE)
+        endpoints = hand.suite.start_services(hand.uri)
+        pids = {child.name: child.popen.pid for child in hand.suite.children}  # the store too, when embedded
+        result = asyncio.run(soak(endpoints.gateway, hand.uri, hand.database, params, pids))
+    label = hand.label
     summary = result.summary()
     print(report(summary, label, params), flush=True)
     if json_path:
